@@ -1,0 +1,16 @@
+// Each subcommand registers itself on the root CLI11 app and returns the function that runs it.
+// A subcommand lands together with the capability behind it: no placeholders.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace cadenza::cli {
+
+// Runs the parsed subcommand and returns the process exit code.
+using Action = std::function<int()>;
+
+// Adds the subcommand to `app`; `action` is set to run it when it is the one selected.
+void add_config_command(CLI::App& app, Action& action);
+
+}  // namespace cadenza::cli

@@ -1,0 +1,69 @@
+// cadenza's entry point: parses the command line with CLI11 and maps errors to exit codes.
+// Exit codes: 0 success; 1 internal or I/O failure; 2 usage or config error; 3 bad input file
+// (dataset, MIDI, checkpoint); 4 numerical failure (NaN/Inf) in training.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"cadenza: reproducible LSTM encoder-decoder experiments for symbolic music"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", CADENZA_VERSION);
+  cadenza::cli::Action action;
+  cadenza::cli::add_config_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const auto subcommands = app.get_subcommands([](CLI::App*) { return true; });
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::none_of(subcommands.begin(), subcommands.end(),
+                     [&](CLI::App* sub) { return sub->get_name() == argv[1]; })) {
+      std::vector<std::string> names;
+      for (const CLI::App* sub : subcommands)
+        names.push_back(sub->get_name());
+      fmt::print(stderr, "usage error: unknown subcommand '{}'; valid: {}\n", argv[1],
+                 fmt::join(names, ", "));
+      return 2;
+    }
+    app.exit(e);
+    return 2;
+  }
+  return action();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const cadenza::ConfigError& e) {
+    fmt::print(stderr, "config error: {}\n", e.what());
+    return 2;
+  } catch (const cadenza::UsageError& e) {
+    fmt::print(stderr, "usage error: {}\n", e.what());
+    return 2;
+  } catch (const cadenza::InputError& e) {
+    fmt::print(stderr, "input error: {}\n", e.what());
+    return 3;
+  } catch (const cadenza::NumericError& e) {
+    fmt::print(stderr, "numerical error: {}\n", e.what());
+    return 4;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}

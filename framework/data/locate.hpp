@@ -1,0 +1,34 @@
+// Finding a dataset on disk. A dataset named in a config (data.dataset) is either a path to a
+// .h5/.mat file, or one of the benchmark names (JSB_Chorales, Nottingham, MuseData, Piano_midi),
+// searched in order in:
+//   1. data.root (config)            2. $CADENZA_DATA
+//   3. <project>/../shared/datasets  4. <project>/datasets/cache (where fetch_datasets.sh puts
+//   them)
+// Within each folder: NAME.h5, NAME.mat, polyphonic/NAME.h5, polyphonic/NAME.mat.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cadenza {
+
+// The four classic benchmarks.
+const std::vector<std::string>& benchmark_dataset_names();
+
+// The folders searched, in order, each with a note of where it came from.
+struct SearchRoot {
+  std::filesystem::path folder;
+  std::string origin;  // "data.root", "$CADENZA_DATA", ...
+};
+std::vector<SearchRoot> dataset_search_roots(const std::string& config_root);
+
+// Looks for a benchmark in `roots`, in order. Throws InputError listing every candidate path.
+std::filesystem::path find_in_roots(const std::string& benchmark,
+                                    const std::vector<SearchRoot>& roots);
+
+// Returns the dataset file. Throws InputError listing every place looked at and how to fetch the
+// benchmarks when nothing is found.
+std::filesystem::path locate_dataset(const std::string& dataset, const std::string& config_root);
+
+}  // namespace cadenza

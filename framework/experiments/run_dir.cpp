@@ -1,0 +1,108 @@
+#include "experiments/run_dir.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "experiments/system_info.hpp"
+
+namespace cadenza {
+namespace fs = std::filesystem;
+
+fs::path RunDirectory::path_for(const config::ResolvedConfig& resolved, const fs::path& runs_root) {
+  return runs_root / resolved.config.name / resolved.run_id;
+}
+
+std::string RunDirectory::status_of(const fs::path& run_dir) {
+  const fs::path manifest = run_dir / "manifest.json";
+  if (!fs::exists(manifest)) return "";
+  try {
+    return nlohmann::json::parse(read_file(manifest)).value("status", "");
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStart& start)
+    : dir_(path_for(resolved, start.runs_root)) {
+  const std::string previous_status = status_of(dir_);
+  const bool exists = fs::exists(dir_);
+  if (exists && start.existing == ExistingRun::kRefuse) {
+    throw UsageError(fmt::format(
+        "run {} of experiment '{}' already exists at {} (status: {}); pass --force to start it "
+        "afresh{}",
+        resolved.run_id, resolved.config.name, dir_.string(),
+        previous_status.empty() ? "unknown" : previous_status,
+        previous_status == "completed" ? "" : ", or --resume to continue it"));
+  }
+  if (exists && start.existing == ExistingRun::kResume) {
+    const auto saved = nlohmann::json::parse(read_file(dir_ / "config.json"));
+    if (saved != resolved.canonical) {
+      throw UsageError(
+          fmt::format("cannot resume {}: its config.json differs from the resolved "
+                      "config (run ids are config hashes, so this file was edited)",
+                      dir_.string()));
+    }
+  }
+  if (exists && start.existing == ExistingRun::kOverwrite) fs::remove_all(dir_);
+  fs::create_directories(dir_ / "checkpoints");
+  write_file_atomic(dir_ / "config.json", resolved.canonical.dump(2) + "\n");
+
+  const SystemInfo system = collect_system_info();
+  manifest_ = {
+      {"run_id", resolved.run_id},
+      {"config_hash", resolved.hash},
+      {"experiment", resolved.config.name},
+      {"seed", resolved.config.seed},
+      {"git_commit", system.git_commit},
+      {"git_dirty", system.git_dirty},
+      {"cadenza_version", system.cadenza_version},
+      {"compiler", system.compiler},
+      {"onednn_version", system.onednn_version},
+      {"onednn_isa", system.onednn_isa},
+      {"tbb_version", system.tbb_version},
+      {"hdf5_version", system.hdf5_version},
+      {"cpu_model", system.cpu_model},
+      {"host", system.host},
+      {"threads",
+       {{"cores", start.threads.cores},
+        {"compute_openmp", ThreadScope::openmp_threads()},
+        {"loader_tbb", start.threads.loader},
+        {"tbb_max_parallelism", ThreadScope::tbb_max_parallelism()}}},
+      {"command_line", start.command_line},
+      {"start_time", utc_timestamp()},
+      {"end_time", nullptr},
+      {"status", "running"},
+      {"resumed", exists && start.existing == ExistingRun::kResume},
+  };
+  write_manifest();
+
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>((dir_ / "log.txt").string());
+  auto console_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  console_sink->set_level(spdlog::level::info);
+  logger_ =
+      std::make_shared<spdlog::logger>("run", spdlog::sinks_init_list{file_sink, console_sink});
+  logger_->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+  logger_->flush_on(spdlog::level::info);
+  logger_->info("run {} of '{}' in {}", resolved.run_id, resolved.config.name, dir_.string());
+
+  metrics_ =
+      std::make_unique<MetricsLog>(dir_ / "metrics.jsonl", dir_ / "metrics.csv", resolved.run_id);
+}
+
+RunDirectory::~RunDirectory() = default;
+
+void RunDirectory::finish(const std::string& status, const std::string& detail) {
+  manifest_["status"] = status;
+  manifest_["end_time"] = utc_timestamp();
+  if (!detail.empty()) manifest_["status_detail"] = detail;
+  write_manifest();
+  logger_->info("run {} {}", manifest_["run_id"].get<std::string>(), status);
+}
+
+void RunDirectory::write_manifest() const {
+  write_file_atomic(dir_ / "manifest.json", manifest_.dump(2) + "\n");
+}
+
+}  // namespace cadenza

@@ -1,0 +1,68 @@
+// A run's directory, results/runs/<experiment>/<run-id>/:
+//   config.json     the resolved config (canonical JSON, every key)
+//   manifest.json   identity, provenance, machine, threads, times, status
+//   log.txt         the run's log
+//   metrics.jsonl   one JSON object per evaluation row; metrics.csv the same rows
+//   checkpoints/    HDF5 checkpoints (written by the trainer)
+// Every file is written atomically (temp + fsync + rename) except log.txt, which is appended
+// line by line. A completed run is never silently overwritten.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "config/resolve.hpp"
+#include "core/threads.hpp"
+#include "metrics/metrics_log.hpp"
+
+namespace cadenza {
+
+enum class ExistingRun {
+  kRefuse,     // an existing run directory is an error that says what to do
+  kOverwrite,  // --force: start afresh
+  kResume,     // --resume: keep config, metrics and checkpoints; the config must be identical
+};
+
+struct RunStart {
+  std::filesystem::path runs_root = "results/runs";
+  ExistingRun existing = ExistingRun::kRefuse;
+  std::string command_line;
+  ThreadBudget threads;
+};
+
+class RunDirectory {
+ public:
+  // Creates (or reopens, see ExistingRun) the directory of `resolved` under start.runs_root and
+  // writes config.json and a manifest with status "running".
+  RunDirectory(const config::ResolvedConfig& resolved, const RunStart& start);
+  ~RunDirectory();
+
+  // Directory of a run: <runs_root>/<experiment name>/<run id>.
+  static std::filesystem::path path_for(const config::ResolvedConfig& resolved,
+                                        const std::filesystem::path& runs_root);
+  // The manifest's status, or "" when the directory holds no readable manifest.
+  static std::string status_of(const std::filesystem::path& run_dir);
+
+  const std::filesystem::path& path() const { return dir_; }
+  std::filesystem::path checkpoints() const { return dir_ / "checkpoints"; }
+  spdlog::logger& log() { return *logger_; }
+  MetricsLog& metrics() { return *metrics_; }
+  const nlohmann::json& manifest() const { return manifest_; }
+
+  // Records the final status ("completed", "failed", "interrupted") and end time.
+  void finish(const std::string& status, const std::string& detail = "");
+
+ private:
+  void write_manifest() const;
+
+  std::filesystem::path dir_;
+  nlohmann::json manifest_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<MetricsLog> metrics_;
+};
+
+}  // namespace cadenza

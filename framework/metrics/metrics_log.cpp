@@ -1,0 +1,100 @@
+#include "metrics/metrics_log.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+
+namespace cadenza {
+namespace {
+
+const std::vector<std::string> kLeadingColumns = {"run_id", "epoch", "step", "split"};
+
+std::string csv_cell(const nlohmann::json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (const char c : text)
+      quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  }
+  return value.dump();
+}
+
+}  // namespace
+
+MetricsLog::MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path,
+                       std::string run_id)
+    : jsonl_path_(std::move(jsonl_path)),
+      csv_path_(std::move(csv_path)),
+      run_id_(std::move(run_id)) {
+  if (!std::filesystem::exists(jsonl_path_)) {
+    write();
+    return;
+  }
+  std::istringstream lines(read_file(jsonl_path_));
+  std::string line;
+  int line_number = 0;
+  while (std::getline(lines, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    try {
+      rows_.push_back(nlohmann::json::parse(line));
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(fmt::format("{}: line {} is not valid JSON: {}", jsonl_path_.string(),
+                                   line_number, e.what()));
+    }
+  }
+}
+
+void MetricsLog::append(int64_t epoch, int64_t step, const std::string& split,
+                        const nlohmann::json& fields) {
+  nlohmann::json row = nlohmann::json::object();
+  row["run_id"] = run_id_;
+  row["epoch"] = epoch;
+  row["step"] = step;
+  row["split"] = split;
+  for (const auto& [name, value] : fields.items())
+    row[name] = value;
+  rows_.push_back(std::move(row));
+  write();
+}
+
+void MetricsLog::truncate_after(int64_t step) {
+  std::erase_if(rows_,
+                [step](const nlohmann::json& row) { return row["step"].get<int64_t>() > step; });
+  write();
+}
+
+void MetricsLog::write() const {
+  std::string jsonl;
+  for (const auto& row : rows_)
+    jsonl += row.dump() + "\n";
+  write_file_atomic(jsonl_path_, jsonl);
+  write_file_atomic(csv_path_, metrics_to_csv(rows_));
+}
+
+std::string metrics_to_csv(const std::vector<nlohmann::json>& rows) {
+  std::vector<std::string> columns = kLeadingColumns;
+  for (const auto& row : rows) {
+    for (const auto& [name, value] : row.items()) {
+      if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+    }
+  }
+  std::string csv = fmt::format("{}\n", fmt::join(columns, ","));
+  for (const auto& row : rows) {
+    std::vector<std::string> cells;
+    for (const auto& column : columns)
+      cells.push_back(row.contains(column) ? csv_cell(row[column]) : "");
+    csv += fmt::format("{}\n", fmt::join(cells, ","));
+  }
+  return csv;
+}
+
+}  // namespace cadenza

@@ -1,0 +1,40 @@
+// metrics.jsonl and metrics.csv of a run: one row per (epoch, split) evaluation. Every append
+// rewrites both files atomically, so after a kill -9 they hold exactly the rows logged before it.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cadenza {
+
+class MetricsLog {
+ public:
+  // Loads the rows already in `jsonl_path`, so that a resumed run continues its log; creates
+  // empty files when there are none yet.
+  MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path, std::string run_id);
+
+  // Appends a row. `fields` holds the metric values (nll, acc, precision, recall, f1, frames_per_s,
+  // ...); run_id, epoch, step and split are added in front.
+  void append(int64_t epoch, int64_t step, const std::string& split, const nlohmann::json& fields);
+
+  // Drops every row logged after `step` (used when resuming from a checkpoint taken at `step`).
+  void truncate_after(int64_t step);
+
+  const std::vector<nlohmann::json>& rows() const { return rows_; }
+
+ private:
+  void write() const;
+
+  std::filesystem::path jsonl_path_;
+  std::filesystem::path csv_path_;
+  std::string run_id_;
+  std::vector<nlohmann::json> rows_;
+};
+
+// CSV text of `rows`: columns run_id, epoch, step, split, then other fields in order of first
+// appearance; a field missing from a row is an empty cell.
+std::string metrics_to_csv(const std::vector<nlohmann::json>& rows);
+
+}  // namespace cadenza
