@@ -1,0 +1,41 @@
+// Training losses over time-major outputs with a frame mask [T, B] (1 = scored, 0 = padding).
+// Each returns the loss SUMMED over scored frames (and over keys for the Bernoulli loss) and
+// writes its gradient; masked frames contribute exactly 0 loss and exactly 0 gradient.
+// Sums run in double in a fixed order, so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "nn/primitive_cache.hpp"
+
+namespace cadenza {
+
+struct LossValue {
+  double total = 0.0;         // summed over scored frames (and keys)
+  int64_t scored_frames = 0;  // frames with mask 1
+};
+
+// Sigmoid + binary cross-entropy from logits, for K independent keys per frame:
+//   loss = sum over scored (t, b), k of max(x, 0) - x y + log(1 + exp(-|x|)),
+// stable for any finite logit (|x| up to 1e4 and beyond).
+// logits, targets [T, B, K] (targets in [0, 1]); mask [T, B] ->
+// diff_logits [T, B, K] = grad_scale * mask * (sigmoid(x) - y).
+LossValue sigmoid_bce_loss(const Tensor& logits, const Tensor& targets, const Tensor& mask,
+                           Tensor& diff_logits, float grad_scale = 1.0f);
+
+// Softmax cross-entropy for token models: loss = sum over scored (t, b) of -log softmax(x)[y].
+class SoftmaxCrossEntropyLoss {
+ public:
+  // logits [T, B, V]; targets T*B class ids in [0, V) (ignored where masked); mask [T, B] ->
+  // diff_logits [T, B, V] = grad_scale * mask * (softmax(x) - onehot(y)).
+  LossValue compute(const Tensor& logits, const std::vector<int32_t>& targets, const Tensor& mask,
+                    Tensor& diff_logits, float grad_scale = 1.0f);
+
+ private:
+  Tensor log_probs_;
+  PrimitiveCache primitives_;
+};
+
+}  // namespace cadenza

@@ -1,0 +1,207 @@
+// nn benchmarks. GFLOP/s user counters; the "gemm" benchmark measures the sgemm peak in the same
+// run so that LSTM efficiency is a ratio measured on the same (shared, noisy) machine.
+// LSTM: 2 layers, input 88, T = 128; forward FLOPs per layer = 2 * 4H * (I_l + H) * B * T,
+// forward + backward = 3 x forward.
+#include <benchmark/benchmark.h>
+
+#include "core/rng.hpp"
+#include "core/tensor.hpp"
+#include "nn/attention.hpp"
+#include "nn/losses.hpp"
+#include "nn/lstm.hpp"
+
+namespace cadenza {
+namespace {
+
+Tensor random_tensor(std::vector<int64_t> dims, uint64_t seed) {
+  Tensor t(std::move(dims));
+  uniform_fill(derive_key(seed, 0xbe), 0, t.data(), static_cast<uint64_t>(t.numel()));
+  for (float& v : t.values())
+    v = 2.0f * v - 1.0f;
+  return t;
+}
+
+void set_gflops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// sgemm reference: C [M, N] = A [M, K] x B [K, N], the shape of an LSTM input product.
+void BM_gemm_sgemm(benchmark::State& state) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  const Tensor a = random_tensor({m, k}, 1), b = random_tensor({k, n}, 2);
+  Tensor c({m, n});
+  for (auto _ : state) {
+    dnnl_sgemm('N', 'N', m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_gflops(state, 2.0 * static_cast<double>(m * n * k));
+}
+BENCHMARK(BM_gemm_sgemm)
+    ->Args({4096, 1024, 512})
+    ->Args({4096, 2048, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void lstm_fwd_bwd(benchmark::State& state, Precision precision) {
+  const int64_t hidden = state.range(0), batch = state.range(1), steps = 128, input = 88;
+  LstmOptions o;
+  o.input_size = input;
+  o.hidden_size = hidden;
+  o.layers = 2;
+  o.precision = precision;
+  Lstm lstm(o);
+  lstm.init(1);
+  const Tensor x = random_tensor({steps, batch, input}, 3);
+  const Tensor dy = random_tensor({steps, batch, hidden}, 4);
+  Tensor y, hT, cT, dx, dh0, dc0;
+  LstmTape tape;
+  // Warm-up outside the timing: builds the primitives for this shape (cached afterwards).
+  lstm.forward(x, Tensor(), Tensor(), y, hT, cT, tape);
+  lstm.backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
+  for (auto _ : state) {
+    zero_grads(lstm.parameters());
+    lstm.forward(x, Tensor(), Tensor(), y, hT, cT, tape);
+    lstm.backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
+  }
+  double forward = 0.0;
+  for (int64_t in : {input, hidden}) {
+    forward += 2.0 * 4.0 * static_cast<double>(hidden * (in + hidden) * batch * steps);
+  }
+  set_gflops(state, 3.0 * forward);
+}
+void BM_lstm_f32_fwd_bwd(benchmark::State& state) {
+  lstm_fwd_bwd(state, Precision::f32);
+}
+void BM_lstm_bf16_fwd_bwd(benchmark::State& state) {
+  lstm_fwd_bwd(state, Precision::bf16);
+}
+BENCHMARK(BM_lstm_f32_fwd_bwd)
+    ->ArgsProduct({{256, 512}, {32, 64}})
+    ->ArgNames({"H", "B"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lstm_bf16_fwd_bwd)
+    ->ArgsProduct({{256, 512}, {32, 64}})
+    ->ArgNames({"H", "B"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Step-wise LSTM: T = 128 single-step calls forward and backward (decoder with input feeding).
+void BM_lstm_f32_stepwise_fwd_bwd(benchmark::State& state) {
+  const int64_t hidden = state.range(0), batch = state.range(1), steps = 128, input = 88;
+  LstmOptions o;
+  o.input_size = input;
+  o.hidden_size = hidden;
+  o.layers = 2;
+  Lstm lstm(o);
+  lstm.init(1);
+  const Tensor x_t = random_tensor({batch, input}, 3), dy_t = random_tensor({batch, hidden}, 4);
+  std::vector<LstmTape> tapes(steps);
+  std::vector<Tensor> h(steps + 1), c(steps + 1);
+  for (auto _ : state) {
+    lstm.begin_steps();
+    Tensor y_t;
+    for (int64_t t = 0; t < steps; ++t) {
+      lstm.step_forward(x_t, h[t], c[t], y_t, h[t + 1], c[t + 1], tapes[t]);
+    }
+    Tensor dh, dc, dx_t, dh_in, dc_in;
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      lstm.step_backward(tapes[t], dy_t, dh, dc, dx_t, dh_in, dc_in);
+      std::swap(dh, dh_in);
+      std::swap(dc, dc_in);
+    }
+    lstm.end_step_backward();
+  }
+  double forward = 0.0;
+  for (int64_t in : {input, hidden}) {
+    forward += 2.0 * 4.0 * static_cast<double>(hidden * (in + hidden) * batch * steps);
+  }
+  set_gflops(state, 3.0 * forward);
+}
+BENCHMARK(BM_lstm_f32_stepwise_fwd_bwd)
+    ->Args({256, 32})
+    ->ArgNames({"H", "B"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Attention over S = 128 encoder states, B = 32, H = 256: batched Luong (T = 128 queries at once)
+// and one Bahdanau step, each forward + backward.
+void BM_attention_batched_fwd_bwd(benchmark::State& state) {
+  const auto score = static_cast<AttentionScore>(state.range(0));
+  const int64_t T = 128, S = 128, B = 32, H = 256;
+  Attention attention({score, H, H, H});
+  attention.init(1, 1);
+  const Tensor q = random_tensor({T, B, H}, 1), k = random_tensor({S, B, H}, 2);
+  const Tensor dc = random_tensor({T, B, H}, 3);
+  Tensor mask({B, S});
+  mask.fill(1.0f);
+  AttentionKeys keys;
+  AttentionTape tape;
+  Tensor context, weights, dq, dk;
+  for (auto _ : state) {
+    attention.prepare_keys(k, mask, keys);
+    attention.attend(q, keys, context, weights, tape);
+    attention.attend_backward(tape, keys, dc, dq);
+    attention.keys_backward(keys, dk);
+  }
+  // scores and context products, forward and backward (2 products each way): 3 x 2 x 2BTSH
+  set_gflops(state, 3.0 * 2.0 * 2.0 * static_cast<double>(B * T * S * H));
+}
+BENCHMARK(BM_attention_batched_fwd_bwd)
+    ->Arg(static_cast<int>(AttentionScore::dot))
+    ->Arg(static_cast<int>(AttentionScore::general))
+    ->ArgName("score")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_attention_additive_step_fwd_bwd(benchmark::State& state) {
+  const int64_t S = 128, B = 32, H = 256, A = 256;
+  Attention attention({AttentionScore::additive, H, H, A});
+  attention.init(1, 1);
+  const Tensor q = random_tensor({1, B, H}, 1), k = random_tensor({S, B, H}, 2);
+  const Tensor dc = random_tensor({1, B, H}, 3);
+  Tensor mask({B, S});
+  mask.fill(1.0f);
+  AttentionKeys keys;
+  attention.prepare_keys(k, mask, keys);
+  AttentionTape tape;
+  Tensor context, weights, dq;
+  for (auto _ : state) {
+    attention.attend(q, keys, context, weights, tape);
+    attention.attend_backward(tape, keys, dc, dq);
+  }
+}
+BENCHMARK(BM_attention_additive_step_fwd_bwd)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_loss_sigmoid_bce(benchmark::State& state) {
+  const int64_t T = 128, B = 32, K = 88;
+  const Tensor logits = random_tensor({T, B, K}, 1);
+  Tensor targets = random_tensor({T, B, K}, 2), mask({T, B}), grad;
+  for (float& v : targets.values())
+    v = v > 0.8f ? 1.0f : 0.0f;
+  mask.fill(1.0f);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(sigmoid_bce_loss(logits, targets, mask, grad).total);
+  }
+  state.SetItemsProcessed(state.iterations() * T * B * K);
+}
+BENCHMARK(BM_loss_sigmoid_bce)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_loss_softmax_cross_entropy(benchmark::State& state) {
+  const int64_t T = 128, B = 32, V = 512;
+  const Tensor logits = random_tensor({T, B, V}, 1);
+  std::vector<int32_t> targets(T * B);
+  for (int64_t i = 0; i < T * B; ++i)
+    targets[i] = static_cast<int32_t>(i % V);
+  Tensor mask({T, B}), grad;
+  mask.fill(1.0f);
+  SoftmaxCrossEntropyLoss loss;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(loss.compute(logits, targets, mask, grad).total);
+  state.SetItemsProcessed(state.iterations() * T * B * V);
+}
+BENCHMARK(BM_loss_softmax_cross_entropy)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace cadenza
