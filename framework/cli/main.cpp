@@ -13,12 +13,20 @@
 
 namespace {
 
+std::string& mutable_command_line() {
+  static std::string line;
+  return line;
+}
+
 int run(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i)
+    mutable_command_line() += (i > 0 ? " " : "") + std::string(argv[i]);
   CLI::App app{"cadenza: reproducible LSTM encoder-decoder experiments for symbolic music"};
   app.require_subcommand(1);
   app.set_version_flag("--version", CADENZA_VERSION);
   cadenza::cli::Action action;
   cadenza::cli::add_config_command(app, action);
+  cadenza::cli::add_data_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -46,6 +54,10 @@ int run(int argc, char** argv) {
 }
 
 }  // namespace
+
+const std::string& cadenza::cli::command_line() {
+  return mutable_command_line();
+}
 
 int main(int argc, char** argv) {
   try {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "data/mat_import.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;
@@ -53,7 +54,7 @@ fs::path find_in_roots(const std::string& dataset, const std::vector<SearchRoot>
                                      fs::path("polyphonic") / (dataset + ".h5"),
                                      fs::path("polyphonic") / (dataset + ".mat")}) {
       const fs::path candidate = root.folder / relative;
-      if (fs::is_regular_file(candidate)) return candidate;
+      if (fs::is_regular_file(candidate)) return candidate.lexically_normal();
       looked.push_back(
           fmt::format("  {} ({})", candidate.lexically_normal().string(), root.origin));
     }
@@ -63,6 +64,12 @@ fs::path find_in_roots(const std::string& dataset, const std::vector<SearchRoot>
       "scripts/fetch_datasets.sh (into datasets/cache/), or set data.root or $CADENZA_DATA to a "
       "folder holding {}.mat",
       dataset, fmt::join(looked, "\n"), dataset));
+}
+
+Dataset load_dataset(const std::string& dataset, const std::string& config_root) {
+  const fs::path path = locate_dataset(dataset, config_root);
+  if (path.extension() == ".mat") return import_mat(path, path.stem().string());
+  return read_dataset(path);
 }
 
 }  // namespace cadenza

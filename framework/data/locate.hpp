@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.hpp"
+
 namespace cadenza {
 
 // The four classic benchmarks.
@@ -30,5 +32,13 @@ std::filesystem::path find_in_roots(const std::string& benchmark,
 // Returns the dataset file. Throws InputError listing every place looked at and how to fetch the
 // benchmarks when nothing is found.
 std::filesystem::path locate_dataset(const std::string& dataset, const std::string& config_root);
+
+}  // namespace cadenza
+
+namespace cadenza {
+
+// Locates `dataset` and loads it: a cadenza .h5 dataset as it is, a benchmark .mat through
+// import_mat (named after the file's stem).
+Dataset load_dataset(const std::string& dataset, const std::string& config_root);
 
 }  // namespace cadenza
