@@ -13,6 +13,9 @@ using Action = std::function<int()>;
 // Adds the subcommand to `app`; `action` is set to run it when it is the one selected.
 void add_config_command(CLI::App& app, Action& action);
 void add_data_command(CLI::App& app, Action& action);
+void add_train_command(CLI::App& app, Action& action);
+void add_eval_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
 
 // The command line this process was started with, words joined by spaces (for manifests).
 const std::string& command_line();

@@ -27,6 +27,9 @@ int run(int argc, char** argv) {
   cadenza::cli::Action action;
   cadenza::cli::add_config_command(app, action);
   cadenza::cli::add_data_command(app, action);
+  cadenza::cli::add_train_command(app, action);
+  cadenza::cli::add_eval_command(app, action);
+  cadenza::cli::add_bench_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

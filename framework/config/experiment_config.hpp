@@ -15,6 +15,7 @@ struct DataConfig {
   std::string root;
   std::string framing = "full";
   int batch_size = 8;
+  int eval_batch_size = 32;
   int window = 128;
   int stride = 64;
   int context_frames = 32;
@@ -35,9 +36,11 @@ struct DataConfig {
           "How sequences become training samples: whole sequences, whole sequences bucketed by "
           "length, fixed windows, or context+target segments (encoder-decoders)");
     v.key("batch_size", batch_size, IntRange{1, 4096}, "Sequences per training batch");
+    v.key("eval_batch_size", eval_batch_size, IntRange{1, 4096},
+          "Sequences (lm) or segments (seq2seq) per evaluation batch");
     v.key("window", window, IntRange{2, 1000000}, "Frames per window when framing = window");
     v.key("stride", stride, IntRange{1, 1000000},
-          "Frames between window starts when framing = window");
+          "Frames between consecutive sample starts when framing = window or segments");
     v.key("context_frames", context_frames, IntRange{1, 100000},
           "Frames the encoder reads before each target segment (seq2seq)");
     v.key("target_frames", target_frames, IntRange{1, 100000},

@@ -6,9 +6,7 @@
 #include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 
 #include "core/engine.hpp"
@@ -62,15 +60,6 @@ SystemInfo collect_system_info() {
   std::array<char, 256> host{};
   info.host = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "unknown";
   return info;
-}
-
-std::string utc_timestamp() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text.data();
 }
 
 }  // namespace cadenza

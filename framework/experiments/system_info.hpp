@@ -20,7 +20,4 @@ struct SystemInfo {
 
 SystemInfo collect_system_info();
 
-// Current UTC time as ISO 8601, e.g. "2026-11-23T20:41:07Z".
-std::string utc_timestamp();
-
 }  // namespace cadenza

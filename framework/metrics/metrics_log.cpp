@@ -72,6 +72,11 @@ void MetricsLog::truncate_after(int64_t step) {
   write();
 }
 
+void MetricsLog::reset_to(std::vector<nlohmann::json> rows) {
+  rows_ = std::move(rows);
+  write();
+}
+
 void MetricsLog::write() const {
   std::string jsonl;
   for (const auto& row : rows_)

@@ -21,6 +21,8 @@ class MetricsLog {
 
   // Drops every row logged after `step` (used when resuming from a checkpoint taken at `step`).
   void truncate_after(int64_t step);
+  // Replaces every row (a resumed run restores the rows saved in its checkpoint).
+  void reset_to(std::vector<nlohmann::json> rows);
 
   const std::vector<nlohmann::json>& rows() const { return rows_; }
 

@@ -1,0 +1,105 @@
+// `cadenza train EXPERIMENT [key.path=value ...]` and `cadenza train --resume RUN_DIR`.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "config/resolve.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/threads.hpp"
+#include "experiments/run_dir.hpp"
+#include "train/trainer.hpp"
+
+namespace cadenza::cli {
+
+void add_train_command(CLI::App& app, Action& action) {
+  struct Options {
+    std::string experiment;
+    std::vector<std::string> overrides;
+    std::string resume;
+    std::string runs_dir = "results/runs";
+    bool force = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand(
+      "train", "Train the model an experiment describes; outputs go to RUNS_DIR/<name>/<run-id>/");
+  command->add_option("experiment", options->experiment, "Experiment JSON file");
+  command->add_option("overrides", options->overrides, "Overrides key.path=value after the file");
+  command->add_option("--resume", options->resume,
+                      "Continue the run in this directory from its newest valid checkpoint");
+  command->add_option("--runs-dir", options->runs_dir, "Root of the run directories")
+      ->capture_default_str();
+  command->add_flag("--force", options->force, "Start afresh even if the run directory exists");
+  command->callback([options, &action] {
+    action = [options] {
+      config::ResolvedConfig resolved;
+      RunStart start;
+      start.command_line = command_line();
+      if (!options->resume.empty()) {
+        if (!options->experiment.empty() || options->force) {
+          throw UsageError(
+              "cadenza train --resume RUN_DIR takes no experiment file and no --force");
+        }
+        const std::filesystem::path run_dir = options->resume;
+        const auto config_file = run_dir / "config.json";
+        if (!std::filesystem::exists(config_file)) {
+          throw UsageError(
+              fmt::format("--resume {}: no config.json there; pass a run directory "
+                          "(results/runs/<experiment>/<run-id>)",
+                          run_dir.string()));
+        }
+        resolved = config::resolve_experiment(config_file, options->overrides);
+        start.runs_root = run_dir.parent_path().parent_path();
+        if (resolved.run_id != run_dir.filename().string() ||
+            resolved.config.name != run_dir.parent_path().filename().string()) {
+          throw UsageError(
+              fmt::format("--resume {}: the overrides change the config, so it is no "
+                          "longer this run (its id would be {})",
+                          run_dir.string(), resolved.run_id));
+        }
+        start.existing = ExistingRun::kResume;
+      } else {
+        if (options->experiment.empty()) {
+          throw UsageError("cadenza train needs an experiment file (or --resume RUN_DIR)");
+        }
+        resolved = config::resolve_experiment(options->experiment, options->overrides);
+        start.runs_root = options->runs_dir;
+        start.existing = options->force ? ExistingRun::kOverwrite : ExistingRun::kRefuse;
+      }
+      const auto run_path = RunDirectory::path_for(resolved, start.runs_root);
+      if (start.existing == ExistingRun::kRefuse &&
+          RunDirectory::status_of(run_path) == "completed") {
+        fmt::print(stderr,
+                   "run {} of '{}' is already completed at {}; its metrics are in "
+                   "metrics.jsonl there (pass --force to train it again)\n",
+                   resolved.run_id, resolved.config.name, run_path.string());
+        fmt::print("{}\n", nlohmann::json{{"run_dir", run_path.string()},
+                                          {"run_id", resolved.run_id},
+                                          {"status", "completed"}}
+                               .dump());
+        return 0;
+      }
+      const auto& threads = resolved.config.threads;
+      start.threads = resolve_thread_budget(threads.compute, threads.loader, available_cores());
+      ThreadScope scope(start.threads);
+      RunDirectory run(resolved, start);
+      try {
+        const TrainOutcome outcome = train_run(resolved, run, start.threads.loader);
+        run.finish("completed");
+        fmt::print("{}\n", nlohmann::json{{"run_dir", run.path().string()},
+                                          {"run_id", resolved.run_id},
+                                          {"best_epoch", outcome.best_epoch},
+                                          {"steps", outcome.steps},
+                                          {"test", outcome.test}}
+                               .dump());
+        return 0;
+      } catch (const std::exception& e) {
+        run.finish("failed", e.what());
+        throw;
+      }
+    };
+  });
+}
+
+}  // namespace cadenza::cli

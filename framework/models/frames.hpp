@@ -1,0 +1,26 @@
+// Moving frames between loader batches, dataset splits and layer tensors (all time-major).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.hpp"
+#include "data/dataset.hpp"
+#include "data/loader.hpp"
+
+namespace cadenza {
+
+// block.frames [T, B, P] -> out [t1 - t0, B, P] = frames t0 .. t1-1.
+void copy_frames(const FrameBlock& block, int batch, int pitches, int64_t t0, int64_t t1,
+                 Tensor& out);
+// block.mask [T, B] -> out [t1 - t0, B] = mask rows t0 .. t1-1.
+void copy_mask(const FrameBlock& block, int batch, int64_t t0, int64_t t1, Tensor& out);
+
+// Number of 1s in a 0/1 mask.
+int64_t count_scored(const Tensor& mask);
+
+// Frames [start, start + steps) of sequence `sequence` of `split` into column b of
+// frames [steps, B, P] and mask [steps, B]; rows past the sequence's end stay 0 (padding).
+void gather_sequence(const SplitRolls& split, int64_t sequence, int64_t start, int64_t steps,
+                     int64_t b, Tensor& frames, Tensor& mask);
+
+}  // namespace cadenza

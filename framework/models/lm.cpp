@@ -1,0 +1,94 @@
+#include "models/lm.hpp"
+
+#include <cstring>
+
+#include "models/frames.hpp"
+#include "nn/precision.hpp"
+
+namespace cadenza {
+namespace {
+
+LstmOptions lm_lstm_options(const config::ModelConfig& config, int pitches) {
+  LstmOptions options;
+  options.input_size = pitches;
+  options.hidden_size = config.hidden_size;
+  options.layers = config.layers;
+  options.input_dropout = static_cast<float>(config.dropout.input);
+  options.between_dropout = static_cast<float>(config.dropout.hidden);
+  options.output_dropout = static_cast<float>(config.dropout.output);
+  options.precision = parse_precision(config.precision);
+  options.rng_tag = 1;
+  return options;
+}
+
+// rows [T, ...] -> rows t0 .. t1-1 of it.
+void slice_rows(const Tensor& source, int64_t t0, int64_t t1, Tensor& out) {
+  std::vector<int64_t> dims = source.dims();
+  const int64_t row = source.numel() / dims[0];
+  dims[0] = t1 - t0;
+  out.reset(dims);
+  std::memcpy(out.data(), source.data() + t0 * row,
+              static_cast<size_t>((t1 - t0) * row) * sizeof(float));
+}
+
+}  // namespace
+
+LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches)
+    : pitches_(pitches),
+      lstm_(lm_lstm_options(config, pitches)),
+      output_(config.hidden_size, pitches, true, parse_precision(config.precision)) {}
+
+std::vector<NamedParameter> LanguageModel::parameters() {
+  auto named = with_prefix("decoder/lstm", lstm_.parameters());
+  for (auto& p : with_prefix("decoder/output", output_.parameters()))
+    named.push_back(p);
+  return named;
+}
+
+void LanguageModel::init(uint64_t seed) {
+  lstm_.init(seed);
+  output_.init(seed, 2);
+}
+
+LossValue LanguageModel::run(const Tensor& frames, const Tensor& mask, bool train,
+                             const ScoreSink& sink) {
+  const int64_t steps = frames.dim(0);
+  if (steps < 2) return {};
+  slice_rows(frames, 0, steps - 1, inputs_);
+  slice_rows(frames, 1, steps, targets_);
+  slice_rows(mask, 1, steps, target_mask_);
+  const Tensor none;
+  lstm_.forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
+  output_.forward(hidden_, logits_);
+  const int64_t scored = count_scored(target_mask_);
+  const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
+  const LossValue loss = sigmoid_bce_loss(logits_, targets_, target_mask_, diff_logits_, scale);
+  if (sink) sink(logits_, targets_, target_mask_);
+  if (train) {
+    output_.backward(hidden_, diff_logits_, diff_hidden_);
+    lstm_.backward(tape_, diff_hidden_, none, none, diff_inputs_, diff_h0_, diff_c0_);
+  }
+  return loss;
+}
+
+LossValue LanguageModel::train_batch(const Batch& batch, const ScoreSink& sink) {
+  copy_frames(batch.inputs, batch.batch_size, batch.pitches, 0, batch.inputs.steps, frames_);
+  copy_mask(batch.inputs, batch.batch_size, 0, batch.inputs.steps, mask_);
+  return run(frames_, mask_, true, sink);
+}
+
+void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) {
+  for (int64_t first = 0; first < split.sequences(); first += batch_size) {
+    const int64_t count = std::min<int64_t>(batch_size, split.sequences() - first);
+    int64_t longest = 0;
+    for (int64_t s = first; s < first + count; ++s)
+      longest = std::max(longest, split.length(s));
+    frames_.reset({longest, count, pitches_});
+    mask_.reset({longest, count});
+    for (int64_t b = 0; b < count; ++b)
+      gather_sequence(split, first + b, 0, longest, b, frames_, mask_);
+    run(frames_, mask_, false, sink);
+  }
+}
+
+}  // namespace cadenza

@@ -1,0 +1,60 @@
+// The models cadenza trains, behind one interface so that the trainer, evaluation and generation
+// treat every variant alike:
+//   lm       decoder-only LSTM predicting frame t+1 from frames <= t (the published baselines);
+//   seq2seq  an encoder LSTM reads a context segment, its final states (through a bridge)
+//            initialise a decoder LSTM that predicts the target segment; optionally attention
+//            over the encoder states, Luong (after the decoder, batched over time) or Bahdanau
+//            (context fed into the decoder input, step by step).
+// Every model outputs logits over the P keys per frame, scored with sigmoid + Bernoulli NLL.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "config/experiment_config.hpp"
+#include "core/tensor.hpp"
+#include "data/dataset.hpp"
+#include "data/loader.hpp"
+#include "nn/losses.hpp"
+#include "nn/parameter.hpp"
+
+namespace cadenza {
+
+// Receives the scored outputs of a batch: logits, targets [T, B, P] and mask [T, B].
+using ScoreSink =
+    std::function<void(const Tensor& logits, const Tensor& targets, const Tensor& mask)>;
+
+class SequenceModel {
+ public:
+  virtual ~SequenceModel() = default;
+
+  // Every parameter under its hierarchical name, e.g. "decoder/lstm/layer0/W_ih".
+  virtual std::vector<NamedParameter> parameters() = 0;
+  virtual void init(uint64_t seed) = 0;
+  // Dropout is active only while training.
+  virtual void set_training(bool training) = 0;
+  // Dropout masks of one training step come from (seed, step).
+  virtual void set_dropout_step(uint64_t seed, uint64_t step) = 0;
+
+  // One training batch from the loader: forward, masked sigmoid BCE, backward. The loss is the
+  // mean over scored frames of the nats summed over keys, so gradients are scaled by
+  // 1 / scored frames; they accumulate into the parameters' grads (the caller zeroes them).
+  // Returns the summed nll and the number of scored frames; `sink` sees the outputs.
+  virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink) = 0;
+
+  // The full-sequence protocol (README, "Metrics"): scores frames 2..T of every sequence of
+  // `split`, each predicted from the frames before it, batch_size sequences (or segments) at a
+  // time. No gradients.
+  virtual void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) = 0;
+};
+
+// Builds the model a config describes for frames of `pitches` keys; a seq2seq model reads
+// `context_frames` and predicts `target_frames` per segment (data.context_frames,
+// data.target_frames). Throws ConfigError for combinations the layers cannot do (e.g. dot
+// attention between states of different widths).
+std::unique_ptr<SequenceModel> build_model(const config::ModelConfig& config, int pitches,
+                                           int context_frames, int target_frames);
+
+}  // namespace cadenza

@@ -1,0 +1,89 @@
+// seq2seq: an encoder LSTM reads the context [Tc, B, P]; a bridge maps its final (h, c) of each
+// layer to the decoder's initial state; the decoder LSTM reads the previous frames and predicts
+// the target segment [Tt, B, P]. Attention (model.attention != none) looks at the encoder states:
+//   luong     decoder states h_t attend (batched over t); output layer reads tanh(W_c [c_t; h_t]);
+//   bahdanau  at step t the previous top decoder state attends, the context c_t joins the input
+//             frame in the LSTM input, and the output layer reads tanh(W_c [c_t; h_t]).
+// Parameters: "encoder/lstm/...", "bridge/h/{W,b}", "bridge/c/{W,b}" (only when the encoder's
+// state width differs from the decoder's or the encoder is bidirectional),
+// "decoder/lstm/...", "decoder/attention/..." , "decoder/combine/W_c", "decoder/output/{W,b}".
+#pragma once
+
+#include <memory>
+
+#include "models/model.hpp"
+#include "nn/attention.hpp"
+#include "nn/eltwise.hpp"
+#include "nn/linear.hpp"
+#include "nn/lstm.hpp"
+
+namespace cadenza {
+
+class Seq2SeqModel : public SequenceModel {
+ public:
+  Seq2SeqModel(const config::ModelConfig& config, int pitches, int context_frames,
+               int target_frames);
+
+  std::vector<NamedParameter> parameters() override;
+  void init(uint64_t seed) override;
+  void set_training(bool training) override;
+  void set_dropout_step(uint64_t seed, uint64_t step) override;
+  LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
+  // Walks each sequence in target segments starting at frames 1, 1 + Tt, 1 + 2 Tt, ...; the
+  // encoder reads the up to Tc frames before each segment. Segments with the same context
+  // length are batched together, so no encoder input is ever padded.
+  void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
+
+  // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. Also returns
+  // the attention weights [Tt, B, Tc] when `attention_weights` is given and there is attention.
+  LossValue run(const Tensor& context, const Tensor& decoder_inputs, const Tensor& targets,
+                const Tensor& target_mask, bool train, const ScoreSink& sink,
+                Tensor* attention_weights = nullptr);
+
+ private:
+  enum class Style { none, luong, bahdanau };
+
+  // Encoder final states [L*D, B, He] -> decoder initial states [L, B, Hd].
+  void bridge_forward(const Tensor& enc_h, const Tensor& enc_c);
+  void bridge_backward(const Tensor& diff_h0, const Tensor& diff_c0);
+  void decode_luong(const Tensor& decoder_inputs);
+  void decode_bahdanau(const Tensor& decoder_inputs);
+  void backward_luong(const Tensor& diff_combined);
+  void backward_bahdanau(const Tensor& diff_combined);
+
+  int pitches_;
+  int context_frames_;
+  int target_frames_;
+  Style style_;
+  int64_t layers_, encoder_hidden_, decoder_hidden_, directions_;
+  Lstm encoder_;
+  Lstm decoder_;
+  std::unique_ptr<Linear> bridge_h_, bridge_c_;
+  Eltwise bridge_tanh_{Activation::tanh};
+  std::unique_ptr<Attention> attention_;
+  std::unique_ptr<AttentionCombine> combine_;
+  Linear output_;
+
+  // Forward state kept for backward.
+  LstmTape encoder_tape_, decoder_tape_;
+  Tensor encoder_out_, encoder_h_, encoder_c_, joined_h_, joined_c_, bridged_h_pre_;
+  Tensor decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_, combined_, logits_;
+  Tensor key_mask_, context_, weights_;
+  AttentionKeys keys_;
+  AttentionTape attention_tape_;
+  AttentionCombineTape combine_tape_;
+  // Bahdanau: one entry per decoder step.
+  struct Step {
+    LstmTape lstm;
+    AttentionTape attention;
+    AttentionCombineTape combine;
+    Tensor query, context, weights, input, output, h, c;
+  };
+  std::vector<Step> steps_;
+  Tensor diff_logits_, diff_combined_, diff_context_, diff_queries_, diff_decoder_out_;
+  Tensor diff_inputs_, diff_h0_, diff_c0_, diff_keys_, diff_encoder_h_, diff_encoder_c_;
+  Tensor diff_encoder_in_, diff_enc_h0_, diff_enc_c0_;
+  Tensor frames_a_, frames_b_, frames_c_, mask_;
+};
+
+}  // namespace cadenza

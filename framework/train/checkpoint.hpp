@@ -1,0 +1,126 @@
+// Training checkpoints: one HDF5 file holds everything a run needs to continue bit-exactly.
+//
+// File layout (magic "CADENZA-CKPT", format_version 1):
+//
+//   /                              root group attributes
+//     magic                        string  "CADENZA-CKPT"
+//     format_version               int64   1
+//     config                       string  the resolved experiment config (JSON)
+//     run_id                       string
+//     step                         int64   optimiser updates done when the checkpoint was taken
+//     epoch                        int64   epochs finished
+//     created                      string  UTC time, ISO 8601 ("2024-05-01T12:00:00Z")
+//     checksum                     string  sha256 (hex) of the checksum message below
+//   /params/<parameter name>       float32 datasets with the parameter's shape, e.g.
+//                                  /params/decoder/lstm/layer0/W_ih [4H, I] (PyTorch layout)
+//   /optimizer                     attributes name (string: adam | adamw | sgd | rmsprop) and
+//                                  step (int64: updates applied)
+//     <parameter name>/<slot>      float32, the parameter's shape; slot = exp_avg, exp_avg_sq
+//                                  (adam, adamw), momentum_buffer (sgd), square_avg (rmsprop)
+//   /schedule         attribute state      string  JSON of LrSchedule::save()
+//   /early_stopping   attribute state      string  JSON of EarlyStopping::save()
+//   /rng              attribute state      string  JSON object of every RNG stream (the trainer's)
+//   /loader           attribute position   string  JSON object of the loader position
+//   /metrics          attribute rows       string  the metrics rows so far, JSON lines
+//
+// Datasets are contiguous, little-endian; strings are variable-length UTF-8.
+//
+// Checksum. Every dataset and every attribute except /@checksum is an entry with a key: a
+// dataset's full path ("/params/decoder/W_ih"), or the owning object's path, '@' and the
+// attribute's name ("/@step", "/optimizer@name", "/schedule@state"). Entries are sorted by key
+// (byte-wise) and each contributes
+//     key, 0x00, type, 0x00, 8-byte little-endian length of the value bytes, the value bytes
+// where type is "f32" followed by " <d0>x<d1>x..." for a dataset of that shape (just "f32" for a
+// scalar), "i64" or "str", and the value bytes are the raw little-endian float32 or int64 values,
+// or the string's UTF-8 bytes. The checksum is the sha256 of the concatenation.
+//
+// Files are written to a temporary name, flushed, fsynced and renamed (core/atomic_file.hpp), so
+// a checkpoint is complete or absent even after kill -9. Loading validates magic, version,
+// checksum and structure, and throws InputError naming the file and what is wrong.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/tensor.hpp"
+#include "nn/parameter.hpp"
+#include "train/optimizer.hpp"
+
+namespace cadenza {
+
+inline constexpr std::string_view kCheckpointMagic = "CADENZA-CKPT";
+inline constexpr int64_t kCheckpointFormatVersion = 1;
+
+struct CheckpointContents {
+  std::string config_json;  // the resolved config
+  std::string run_id;
+  int64_t step = 0;
+  int64_t epoch = 0;
+  // UTC ISO 8601. save_checkpoint writes the current time when this is empty.
+  std::string created;
+  std::map<std::string, Tensor> params;  // by hierarchical name
+  OptimizerState optimizer;
+  nlohmann::json schedule = nlohmann::json::object();
+  nlohmann::json early_stopping = nlohmann::json::object();
+  nlohmann::json rng = nlohmann::json::object();
+  nlohmann::json loader = nlohmann::json::object();
+  std::vector<nlohmann::json> metrics;  // one JSON object per row
+};
+
+// Copies of the parameter values, by name.
+std::map<std::string, Tensor> snapshot_parameters(const std::vector<NamedParameter>& parameters);
+// Copies saved values into `parameters`. Throws InputError naming `source` (e.g. the checkpoint
+// file) and the parameter when one is missing, has another shape, or is not in the model.
+void restore_parameters(const std::map<std::string, Tensor>& saved,
+                        const std::vector<NamedParameter>& parameters, std::string_view source);
+
+// Writes `contents` to `path` atomically. Throws Error naming the file on I/O failure and when a
+// name cannot be stored (e.g. a parameter name that is both a dataset and a group).
+void save_checkpoint(const std::filesystem::path& path, const CheckpointContents& contents);
+// Reads and validates a checkpoint. Throws InputError naming the file and the problem: not HDF5 or
+// truncated, wrong magic, unsupported version, checksum mismatch, missing or malformed entries.
+CheckpointContents load_checkpoint(const std::filesystem::path& path);
+
+struct LoadedCheckpoint {
+  std::filesystem::path path;
+  CheckpointContents contents;
+};
+
+// The checkpoints/ folder of a run: ckpt-<step>.h5 files, the last `keep_last` of them kept, plus
+// best.h5, a hard link to (or, where links fail, a copy of) the checkpoint with the best valid
+// nll. Temporary files (".<name>.<pid>.<n>.tmp") are ignored by every listing.
+class CheckpointStore {
+ public:
+  // Creates the folder when needed. Throws ConfigError naming train.checkpoint.keep_last when
+  // keep_last < 1.
+  CheckpointStore(std::filesystem::path folder, int keep_last);
+
+  // Saves ckpt-<contents.step>.h5 (replacing one of the same step), points best.h5 at it when
+  // `is_best`, then deletes the oldest ckpt-*.h5 beyond keep_last. Returns the new file's path.
+  std::filesystem::path save(const CheckpointContents& contents, bool is_best);
+
+  // ckpt-<step>.h5 files, oldest (lowest step) first.
+  std::vector<std::filesystem::path> list() const;
+  std::filesystem::path best_path() const { return folder_ / "best.h5"; }
+  const std::filesystem::path& folder() const { return folder_; }
+
+  // The newest checkpoint that loads and verifies; each newer one that does not is skipped with
+  // a spdlog warning naming it and the reason. nullopt when there is no checkpoint at all; throws
+  // InputError listing every failure when none is valid.
+  std::optional<LoadedCheckpoint> load_latest_valid() const;
+  // best.h5, validated. Throws InputError when it is absent or invalid.
+  CheckpointContents load_best() const;
+
+ private:
+  std::filesystem::path folder_;
+  int keep_last_;
+};
+
+}  // namespace cadenza

@@ -1,0 +1,300 @@
+#include "train/trainer.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "data/loader.hpp"
+#include "data/locate.hpp"
+#include "metrics/frame_metrics.hpp"
+#include "models/model.hpp"
+#include "train/checkpoint.hpp"
+#include "train/early_stopping.hpp"
+#include "train/optimizer.hpp"
+#include "train/schedule.hpp"
+
+namespace cadenza {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+LoaderOptions loader_options(const config::ExperimentConfig& config, int loader_threads) {
+  LoaderOptions options;
+  options.framing = parse_framing(config.data.framing);
+  options.batch_size = config.data.batch_size;
+  options.window = config.data.window;
+  options.stride = config.data.stride;
+  options.context_frames = config.data.context_frames;
+  options.target_frames = config.data.target_frames;
+  options.max_transpose = config.data.max_transpose;
+  options.shuffle = config.data.shuffle;
+  options.seed = static_cast<uint64_t>(config.seed);
+  options.threads = loader_threads;
+  options.prefetch = config.data.prefetch;
+  return options;
+}
+
+nlohmann::json metrics_row(const FrameMetrics& metrics) {
+  return {
+      {"nll", metrics.nll()},       {"acc", metrics.accuracy()}, {"precision", metrics.precision()},
+      {"recall", metrics.recall()}, {"f1", metrics.f1()},        {"frames", metrics.frames()}};
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+// Everything a checkpoint restores, gathered so that resume and NaN rollback share one path.
+struct TrainingState {
+  int64_t step = 0;
+  int64_t epochs_done = 0;
+  LoaderPosition position;
+};
+
+class Trainer {
+ public:
+  Trainer(const config::ResolvedConfig& resolved, RunDirectory& run, int loader_threads)
+      : resolved_(resolved),
+        config_(resolved.config),
+        run_(run),
+        loader_threads_(loader_threads),
+        dataset_(load_dataset(config_.data.dataset, config_.data.root)),
+        train_split_(std::make_shared<SplitRolls>(dataset_.splits[0])),
+        model_(build_model(config_.model, dataset_.info.num_pitches, config_.data.context_frames,
+                           config_.data.target_frames)),
+        parameters_(model_->parameters()),
+        optimizer_(config_.train.optimizer, parameters_),
+        schedule_(config_.train.schedule, config_.train.optimizer.lr, config_.train.epochs),
+        early_stopping_(config_.train.early_stopping_patience),
+        store_(run.checkpoints(), config_.train.checkpoint.keep_last) {
+    model_->init(static_cast<uint64_t>(config_.seed));
+  }
+
+  TrainOutcome run() {
+    auto& log = run_.log();
+    log.info("dataset {}: {} train / {} valid / {} test sequences, {} keys", dataset_.info.name,
+             dataset_.splits[0].sequences(), dataset_.splits[1].sequences(),
+             dataset_.splits[2].sequences(), dataset_.info.num_pitches);
+    int64_t parameter_count = 0;
+    for (const auto& named : parameters_)
+      parameter_count += named.parameter->value.numel();
+    log.info("model {} ({} attention, {} style): {} parameters", config_.model.type,
+             config_.model.attention, config_.model.attention_style, parameter_count);
+    restore_latest();
+    auto loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
+                                           state_.position);
+    while (state_.epochs_done < config_.train.epochs && !stop_) {
+      if (!train_epoch(*loader)) {
+        // NaN rollback: the state was restored from the last good checkpoint.
+        loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
+                                          state_.position);
+        continue;
+      }
+      end_epoch(loader->position());
+    }
+    return finish();
+  }
+
+ private:
+  // Restores the newest valid checkpoint, if any. Returns false when there is none.
+  bool restore_latest() {
+    const auto latest = store_.load_latest_valid();
+    if (!latest) return false;
+    const CheckpointContents& saved = latest->contents;
+    restore_parameters(saved.params, parameters_, latest->path.string());
+    optimizer_.load_state(saved.optimizer);
+    schedule_.load(saved.schedule);
+    early_stopping_.load(saved.early_stopping);
+    state_.step = saved.step;
+    state_.epochs_done = saved.epoch;
+    state_.position = {saved.loader.at("epoch").get<int64_t>(),
+                       saved.loader.at("batch").get<int64_t>()};
+    run_.metrics().reset_to(saved.metrics);
+    run_.log().info("resumed from {} (epoch {}, step {})", latest->path.string(), saved.epoch,
+                    saved.step);
+    return true;
+  }
+
+  // One epoch of updates. Returns false when a NaN/Inf loss rolled the run back.
+  bool train_epoch(Loader& loader) {
+    model_->set_training(true);
+    const int64_t epoch = state_.epochs_done + 1;
+    const int64_t batches = loader.batches_per_epoch();
+    FrameMetrics metrics;
+    std::vector<double> step_seconds;
+    double loader_wait = 0.0;
+    double frames = 0.0;
+    const auto epoch_start = Clock::now();
+    const bool progress = ::isatty(STDERR_FILENO) == 1;
+    while (loader.position().epoch == epoch - 1) {
+      if (config_.train.max_steps > 0 && state_.step >= config_.train.max_steps) {
+        stop_ = true;
+        break;
+      }
+      const auto wait_start = Clock::now();
+      const Batch batch = loader.next();
+      loader_wait += seconds_since(wait_start);
+      const auto step_start = Clock::now();
+      for (const auto& named : parameters_)
+        named.parameter->grad.zero();
+      model_->set_dropout_step(static_cast<uint64_t>(config_.seed),
+                               static_cast<uint64_t>(state_.step));
+      const LossValue loss = model_->train_batch(
+          batch, [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
+            metrics.add(logits, targets, mask);
+          });
+      const double mean_loss =
+          loss.scored_frames > 0 ? loss.total / static_cast<double>(loss.scored_frames) : 0.0;
+      const double norm = clip_grad_norm(parameters_, config_.train.clip_norm);
+      if (!std::isfinite(mean_loss) || !std::isfinite(norm))
+        return handle_non_finite(mean_loss, norm);
+      optimizer_.step(schedule_.lr(state_.step));
+      ++state_.step;
+      step_seconds.push_back(seconds_since(step_start));
+      frames += static_cast<double>(loss.scored_frames);
+      if (progress) {
+        const double elapsed = seconds_since(epoch_start);
+        const int64_t done =
+            loader.position().epoch == epoch - 1 ? loader.position().batch : batches;
+        fmt::print(stderr,
+                   "\repoch {} step {} batch {}/{} loss {:.4f} {:.0f} frames/s ETA {:.0f} s   ",
+                   epoch, state_.step, done, batches, mean_loss, frames / elapsed,
+                   elapsed / static_cast<double>(std::max<int64_t>(done, 1)) *
+                       static_cast<double>(batches - done));
+      }
+    }
+    if (progress) fmt::print(stderr, "\n");
+    const double seconds = seconds_since(epoch_start);
+    train_row_ = metrics_row(metrics);
+    train_row_["lr"] = schedule_.lr(std::max<int64_t>(state_.step - 1, 0));
+    train_row_["frames_per_s"] = frames / std::max(seconds, 1e-9);
+    train_row_["step_ms"] = 1e3 * median(step_seconds);
+    train_row_["loader_wait_ms"] = 1e3 * loader_wait;
+    train_row_["epoch_s"] = seconds;
+    return true;
+  }
+
+  bool handle_non_finite(double loss, double norm) {
+    const std::string what = fmt::format(
+        "step {}: the training loss is {} and the gradient norm {}", state_.step, loss, norm);
+    if (config_.train.nan_guard == "stop") {
+      throw NumericError(what +
+                         " (train.nan_guard = \"stop\"; try a lower train.optimizer.lr or "
+                         "train.clip_norm, or nan_guard = \"rollback\")");
+    }
+    if (!restore_latest()) {
+      throw NumericError(what +
+                         "; train.nan_guard = \"rollback\" found no checkpoint to roll back to");
+    }
+    schedule_.scale(0.1);
+    run_.log().warn("{}; rolled back to epoch {} (step {}) with the learning rate divided by 10",
+                    what, state_.epochs_done, state_.step);
+    return false;
+  }
+
+  FrameMetrics evaluate(const SplitRolls& split) {
+    model_->set_training(false);
+    FrameMetrics metrics;
+    model_->evaluate(split, config_.data.eval_batch_size,
+                     [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
+                       metrics.add(logits, targets, mask);
+                     });
+    return metrics;
+  }
+
+  void end_epoch(LoaderPosition position) {
+    const int64_t epoch = state_.epochs_done + 1;
+    const auto valid_start = Clock::now();
+    const FrameMetrics valid = evaluate(dataset_.splits[1]);
+    nlohmann::json valid_row = metrics_row(valid);
+    valid_row["eval_s"] = seconds_since(valid_start);
+    run_.metrics().append(epoch, state_.step, "train", train_row_);
+    run_.metrics().append(epoch, state_.step, "valid", valid_row);
+    const bool best = early_stopping_.record(epoch, valid.nll());
+    schedule_.end_epoch(valid.nll());
+    state_.epochs_done = epoch;
+    state_.position = position;
+    run_.log().info("epoch {} step {}: train nll {:.4f}, valid nll {:.4f} acc {:.4f}{}", epoch,
+                    state_.step, train_row_["nll"].get<double>(), valid.nll(), valid.accuracy(),
+                    best ? " (best)" : "");
+    const bool last =
+        state_.epochs_done == config_.train.epochs || early_stopping_.should_stop() || stop_;
+    if (best || last || epoch % config_.train.checkpoint.every_epochs == 0) save_checkpoint(best);
+    if (early_stopping_.should_stop()) {
+      run_.log().info("early stopping: no better valid nll for {} epochs",
+                      config_.train.early_stopping_patience);
+      stop_ = true;
+    }
+  }
+
+  void save_checkpoint(bool best) {
+    CheckpointContents contents;
+    contents.config_json = resolved_.canonical.dump();
+    contents.run_id = resolved_.run_id;
+    contents.step = state_.step;
+    contents.epoch = state_.epochs_done;
+    contents.params = snapshot_parameters(parameters_);
+    contents.optimizer = optimizer_.state();
+    contents.schedule = schedule_.save();
+    contents.early_stopping = early_stopping_.save();
+    contents.rng = {{"seed", config_.seed}, {"dropout_step", state_.step}};
+    contents.loader = {{"epoch", state_.position.epoch}, {"batch", state_.position.batch}};
+    contents.metrics = run_.metrics().rows();
+    store_.save(contents, best);
+  }
+
+  TrainOutcome finish() {
+    TrainOutcome outcome;
+    outcome.steps = state_.step;
+    outcome.best_epoch = early_stopping_.best_epoch();
+    if (early_stopping_.has_best()) {
+      const CheckpointContents best = store_.load_best();
+      restore_parameters(best.params, parameters_, store_.best_path().string());
+    }
+    const FrameMetrics test = evaluate(dataset_.splits[2]);
+    nlohmann::json row = metrics_row(test);
+    row["best_epoch"] = outcome.best_epoch;
+    run_.metrics().append(state_.epochs_done, state_.step, "test", row);
+    run_.log().info("test (best valid epoch {}): nll {:.4f} acc {:.4f} f1 {:.4f}",
+                    outcome.best_epoch, test.nll(), test.accuracy(), test.f1());
+    outcome.test = test.to_json();
+    return outcome;
+  }
+
+  const config::ResolvedConfig& resolved_;
+  const config::ExperimentConfig& config_;
+  RunDirectory& run_;
+  int loader_threads_;
+  Dataset dataset_;
+  std::shared_ptr<const SplitRolls> train_split_;
+  std::unique_ptr<SequenceModel> model_;
+  std::vector<NamedParameter> parameters_;
+  Optimizer optimizer_;
+  LrSchedule schedule_;
+  EarlyStopping early_stopping_;
+  CheckpointStore store_;
+  TrainingState state_;
+  nlohmann::json train_row_;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+TrainOutcome train_run(const config::ResolvedConfig& resolved, RunDirectory& run,
+                       int loader_threads) {
+  Trainer trainer(resolved, run, loader_threads);
+  return trainer.run();
+}
+
+}  // namespace cadenza

@@ -1,0 +1,30 @@
+// The training loop of one run (README, "Training"):
+//   for each epoch: stream the train split through the loader, one optimiser update per batch
+//   (zeroed gradients, dropout keyed by step, clipping, scheduled learning rate); then score the
+//   valid split with the full-sequence protocol, log train and valid rows, step the schedule,
+//   checkpoint, and stop early when the valid nll has not improved for `patience` epochs.
+//   At the end the best-valid checkpoint is reloaded and the test split is scored.
+// Resuming restores parameters, optimiser, schedule, early stopping, step, loader position and
+// metrics from the newest valid checkpoint; everything random is a function of (seed, step,
+// epoch, sample), so a resumed run continues bit-identically.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "config/resolve.hpp"
+#include "experiments/run_dir.hpp"
+
+namespace cadenza {
+
+struct TrainOutcome {
+  nlohmann::json test;  // FrameMetrics::to_json() of the test split
+  int64_t best_epoch = 0;
+  int64_t steps = 0;
+};
+
+// Trains the run in `run` (created or reopened by the caller) under the thread budget in force.
+// Throws NumericError when the loss turns NaN/Inf and train.nan_guard = "stop".
+TrainOutcome train_run(const config::ResolvedConfig& resolved, RunDirectory& run,
+                       int loader_threads);
+
+}  // namespace cadenza

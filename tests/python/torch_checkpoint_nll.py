@@ -1,0 +1,55 @@
+"""Loads a cadenza lm checkpoint with h5py into torch.nn.LSTM + torch.nn.Linear and computes the
+test nll of a cadenza dataset with the full-sequence protocol: for each sequence, frames 1..T-1
+predict frames 2..T; Bernoulli nll summed over keys, total over the split / scored frames.
+
+usage: torch_checkpoint_nll.py CHECKPOINT.h5 DATASET.h5 SPLIT  -> prints {"nll": ..., "frames": ...}
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+import torch
+
+
+def main():
+    checkpoint_path, dataset_path, split = sys.argv[1:4]
+    with h5py.File(checkpoint_path, "r") as ckpt:
+        assert ckpt.attrs["magic"] == "CADENZA-CKPT", ckpt.attrs["magic"]
+        config = json.loads(ckpt.attrs["config"])
+        params = {}
+        ckpt["params"].visititems(
+            lambda name, obj: params.__setitem__(name, np.array(obj)) if isinstance(obj, h5py.Dataset) else None)
+    model_config = config["model"]
+    assert model_config["type"] == "lm", model_config
+    layers, hidden = model_config["layers"], model_config["hidden_size"]
+    lstm = torch.nn.LSTM(input_size=88, hidden_size=hidden, num_layers=layers).double()
+    output = torch.nn.Linear(hidden, 88).double()
+    with torch.no_grad():
+        for layer in range(layers):
+            prefix = f"decoder/lstm/layer{layer}/"
+            getattr(lstm, f"weight_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "W_ih"].reshape(4 * hidden, -1)))
+            getattr(lstm, f"weight_hh_l{layer}").copy_(torch.from_numpy(params[prefix + "W_hh"].reshape(4 * hidden, hidden)))
+            getattr(lstm, f"bias_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "b"].reshape(4 * hidden)))
+            getattr(lstm, f"bias_hh_l{layer}").zero_()
+        output.weight.copy_(torch.from_numpy(params["decoder/output/W"]))
+        output.bias.copy_(torch.from_numpy(params["decoder/output/b"]))
+    with h5py.File(dataset_path, "r") as data:
+        rolls = np.array(data[split]["rolls"], dtype=np.float64)
+        offsets = np.array(data[split]["offsets"])
+    total, frames = 0.0, 0
+    loss = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    with torch.no_grad():
+        for i in range(len(offsets) - 1):
+            sequence = torch.from_numpy(rolls[offsets[i]:offsets[i + 1]])
+            if sequence.shape[0] < 2:
+                continue
+            hidden_states, _ = lstm(sequence[:-1].unsqueeze(1))
+            logits = output(hidden_states.squeeze(1))
+            total += loss(logits, sequence[1:]).item()
+            frames += sequence.shape[0] - 1
+    print(json.dumps({"nll": total / frames, "frames": frames}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+// End-to-end training through the real binary on real JSB data: determinism (same seed, any
+// loader thread count), exact resume after kill -9, completed runs never silently overwritten,
+// eval reproducing the logged test metrics, and PyTorch reproducing the test nll from our
+// checkpoint.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+#include "train/checkpoint.hpp"
+
+extern char** environ;
+
+namespace cadenza {
+namespace {
+
+using testing::run_cadenza;
+using testing::ScratchDir;
+
+// The smoke experiment with extra settings, written to `dir`/NAME.json.
+std::filesystem::path experiment(const ScratchDir& dir, const std::string& name,
+                                 const std::string& extra) {
+  const auto path = dir / (name + ".json");
+  std::ofstream(path) << R"({"extends": ")"
+                      << (testing::source_dir() / "experiments" / "smoke.json").string()
+                      << R"(", "name": ")" << name << "\"" << extra << "}";
+  return path;
+}
+
+// Runs `cadenza train` and returns the run directory it reports.
+std::filesystem::path train(const std::filesystem::path& config, const std::filesystem::path& runs,
+                            const std::string& extra = "") {
+  const auto result =
+      run_cadenza("train '" + config.string() + "' --runs-dir '" + runs.string() + "' " + extra);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  std::istringstream lines(result.out);
+  std::string line, last_line;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) last_line = line;
+  }
+  return nlohmann::json::parse(last_line)["run_dir"].get<std::string>();
+}
+
+// metrics.jsonl rows without the wall-clock fields.
+std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir) {
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(testing::slurp(run_dir / "metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto row = nlohmann::json::parse(line);
+    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"}) {
+      row.erase(timing);
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto left = load_checkpoint(a / "checkpoints" / "best.h5");
+  const auto right = load_checkpoint(b / "checkpoints" / "best.h5");
+  ASSERT_EQ(left.params.size(), right.params.size());
+  for (const auto& [name, tensor] : left.params) {
+    const auto& other = right.params.at(name);
+    ASSERT_EQ(tensor.dims(), other.dims()) << name;
+    EXPECT_EQ(0, std::memcmp(tensor.data(), other.data(), static_cast<size_t>(tensor.numel()) * 4))
+        << name << " differs";
+  }
+}
+
+TEST(TrainE2E, SameSeedGivesBitIdenticalMetricsAndWeights) {
+  ScratchDir dir;
+  const auto config = experiment(dir, "det", "");
+  const auto first = train(config, dir / "a");
+  const auto second = train(config, dir / "b");
+  const auto rows = metrics_without_timings(first);
+  ASSERT_EQ(rows.size(), 3u * 2 + 1) << "train + valid per epoch, then test";
+  EXPECT_EQ(rows, metrics_without_timings(second));
+  expect_same_weights(first, second);
+  EXPECT_EQ(rows.back()["split"], "test");
+  EXPECT_LT(rows.back()["nll"].get<double>(), 12.0);
+}
+
+TEST(TrainE2E, LoaderThreadsChangeNothing) {
+  ScratchDir dir;
+  const auto inline_loader =
+      train(experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 0})"), dir / "runs");
+  const auto threaded =
+      train(experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 1})"), dir / "runs2");
+  // The thread counts are part of the config, so the run ids differ; nothing else may.
+  auto inline_rows = metrics_without_timings(inline_loader);
+  auto threaded_rows = metrics_without_timings(threaded);
+  for (auto* rows : {&inline_rows, &threaded_rows}) {
+    for (auto& row : *rows)
+      row.erase("run_id");
+  }
+  EXPECT_EQ(inline_rows, threaded_rows);
+  expect_same_weights(inline_loader, threaded);
+  const auto manifest = nlohmann::json::parse(testing::slurp(threaded / "manifest.json"));
+  EXPECT_EQ(manifest["threads"]["loader_tbb"], 1);
+  EXPECT_EQ(manifest["threads"]["compute_openmp"], 1);
+}
+
+TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
+  ScratchDir dir;
+  // Long enough (about 15 epochs) to be killed in the middle.
+  const auto config =
+      experiment(dir, "kill", R"(, "train": {"epochs": 15}, "model": {"hidden_size": 48})");
+  const auto reference = train(config, dir / "reference");
+  for (const int delay_ms : {250, 900}) {
+    const auto runs = dir / ("killed" + std::to_string(delay_ms));
+    const std::string binary = CADENZA_BINARY;
+    const std::string config_arg = config.string();
+    const std::string runs_arg = runs.string();
+    std::vector<char*> argv = {
+        const_cast<char*>(binary.c_str()),     const_cast<char*>("train"),
+        const_cast<char*>(config_arg.c_str()), const_cast<char*>("--runs-dir"),
+        const_cast<char*>(runs_arg.c_str()),   nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t child = 0;
+    ASSERT_EQ(posix_spawn(&child, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before the kill; lengthen it";
+    const auto run_dir = runs / "kill" / reference.filename();
+    ASSERT_TRUE(std::filesystem::exists(run_dir / "manifest.json"));
+    const auto resumed = run_cadenza("train --resume '" + run_dir.string() + "'");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_EQ(metrics_without_timings(run_dir), metrics_without_timings(reference))
+        << "killed after " << delay_ms << " ms";
+    expect_same_weights(run_dir, reference);
+  }
+}
+
+TEST(TrainE2E, CompletedRunSaysSoAndForceRetrains) {
+  ScratchDir dir;
+  const auto config = experiment(dir, "again", "");
+  const auto run_dir = train(config, dir / "runs");
+  const auto metrics_before = testing::slurp(run_dir / "metrics.jsonl");
+  const auto again =
+      run_cadenza("train '" + config.string() + "' --runs-dir '" + (dir / "runs").string() + "'");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.err.find("already completed"), std::string::npos) << again.err;
+  EXPECT_EQ(testing::slurp(run_dir / "metrics.jsonl"), metrics_before);
+  train(config, dir / "runs", "--force");
+  const auto typo = run_cadenza("train '" + config.string() + "' model.hiden_size=3 --runs-dir '" +
+                                (dir / "runs2").string() + "'");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("did you mean 'model.hidden_size'"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs2"));
+}
+
+TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
+  ScratchDir dir;
+  const auto run_dir = train(experiment(dir, "evaluated", ""), dir / "runs");
+  const auto logged = metrics_without_timings(run_dir).back();
+  const auto eval = run_cadenza("eval '" + run_dir.string() + "' --split test");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const auto result = nlohmann::json::parse(eval.out);
+  EXPECT_EQ(result["nll"], logged["nll"]);
+  EXPECT_EQ(result["acc"], logged["acc"]);
+  EXPECT_TRUE(std::filesystem::exists(run_dir / "eval-test.json"));
+
+  const auto dataset = dir / "jsb.h5";
+  const auto mat = testing::shared_dir() / "datasets" / "polyphonic" / "JSB_Chorales.mat";
+  ASSERT_EQ(
+      run_cadenza("data import '" + mat.string() + "' --out '" + dataset.string() + "'").exit_code,
+      0);
+  const auto torch = testing::run_shell(
+      "/usr/bin/python3 '" +
+      (testing::source_dir() / "tests" / "python" / "torch_checkpoint_nll.py").string() + "' '" +
+      (run_dir / "checkpoints" / "best.h5").string() + "' '" + dataset.string() + "' test");
+  ASSERT_EQ(torch.exit_code, 0) << torch.err;
+  const auto torch_result = nlohmann::json::parse(torch.out);
+  EXPECT_EQ(torch_result["frames"], logged["frames"]);
+  EXPECT_NEAR(torch_result["nll"].get<double>(), logged["nll"].get<double>(), 1e-4);
+}
+
+}  // namespace
+}  // namespace cadenza
