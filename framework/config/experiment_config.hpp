@@ -77,6 +77,7 @@ struct ModelConfig {
   bool bidirectional_encoder = false;
   DropoutConfig dropout;
   std::string precision = "f32";
+  std::string output_bias_init = "frequency";
 
   template <class V>
   void visit(V& v) {
@@ -99,6 +100,10 @@ struct ModelConfig {
     v.key("precision", precision, Choices{{"f32", "bf16"}},
           "bf16: bf16 weights and activations for LSTM and affine layers, f32 master weights "
           "and states");
+    v.key("output_bias_init", output_bias_init, Choices{{"frequency", "uniform"}},
+          "Initial output bias: the log-odds of each key's frequency in the training split (the "
+          "first updates then learn structure, not the keys' rarity), or PyTorch's uniform "
+          "default");
   }
 };
 

@@ -9,74 +9,25 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 
 namespace cadenza {
 namespace {
 
+using hdf5::Handle;
+
 constexpr hsize_t kChunkFrames = 4096;
 constexpr unsigned kDeflateLevel = 4;
 
-// Owns one HDF5 identifier and closes it with the matching H5?close.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle& operator=(Handle&&) = delete;
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  Closer close_;
-};
-
-// HDF5 prints its error stack to stderr by default; we turn failures into typed exceptions
-// instead. The setting is per thread in the thread-safe build, so this guard is local.
-class QuietHdf5Errors {
- public:
-  QuietHdf5Errors() {
-    H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-  QuietHdf5Errors(const QuietHdf5Errors&) = delete;
-  QuietHdf5Errors& operator=(const QuietHdf5Errors&) = delete;
-
- private:
-  H5E_auto2_t function_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// The innermost message on HDF5's error stack (the root cause), or "" when the stack is empty.
-std::string hdf5_error_message() {
-  std::string message;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned, const H5E_error2_t* error, void* out) -> herr_t {
-        auto& text = *static_cast<std::string*>(out);
-        if (text.empty() && error->desc != nullptr) text = error->desc;
-        return 0;
-      },
-      &message);
-  H5Eclear2(H5E_DEFAULT);
-  return message;
-}
-
 // Reading problems are the file's fault: InputError naming the file.
 [[noreturn]] void fail_read(const std::filesystem::path& path, std::string_view what) {
-  const std::string cause = hdf5_error_message();
+  const std::string cause = hdf5::error_cause();
   throw InputError(
       fmt::format("dataset {}: {}{}{}", path.string(), what, cause.empty() ? "" : ": ", cause));
 }
 
 [[noreturn]] void fail_write(const std::filesystem::path& path, std::string_view what) {
-  const std::string cause = hdf5_error_message();
+  const std::string cause = hdf5::error_cause();
   throw Error(fmt::format("cannot write dataset {}: {}{}{}", path.string(), what,
                           cause.empty() ? "" : ": ", cause));
 }
@@ -463,7 +414,7 @@ PianoRoll SplitRolls::sequence(int64_t sequence, int lowest_pitch) const {
 
 void write_dataset(const std::filesystem::path& path, const Dataset& dataset) {
   check_consistent(path, dataset);
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const auto temp = temp_path_for(path);
   try {
     {
@@ -503,21 +454,21 @@ void write_dataset(const std::filesystem::path& path, const Dataset& dataset) {
 }
 
 DatasetHeader read_dataset_header(const std::filesystem::path& path) {
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const Reader reader(path);
   return read_header(reader);
 }
 
 SplitRolls read_split(const std::filesystem::path& path, std::string_view split) {
   const int index = split_index(split);
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const Reader reader(path);
   const DatasetHeader header = read_header(reader);
   return read_split_data(reader, header, index);
 }
 
 Dataset read_dataset(const std::filesystem::path& path) {
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const Reader reader(path);
   const DatasetHeader header = read_header(reader);
   Dataset dataset;

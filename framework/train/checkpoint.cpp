@@ -15,10 +15,13 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/hdf5.hpp"
 #include "core/sha256.hpp"
 
 namespace cadenza {
 namespace {
+
+using hdf5::Handle;
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoint values are stored and checksummed as little-endian bytes");
@@ -147,56 +150,9 @@ Entries to_entries(const CheckpointContents& contents) {
 
 // --- HDF5 plumbing ---------------------------------------------------------------------------
 
-// Owns one HDF5 identifier and closes it with the matching H5?close.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle(hid_t id, Closer closer) : id_(id), close_(closer) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  Handle& operator=(Handle&&) = delete;
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-  // Closes now and reports whether closing succeeded.
-  bool close() { return close_(std::exchange(id_, -1)) >= 0; }
-
- private:
-  hid_t id_;
-  Closer close_;
-};
-
-// HDF5 prints its error stack to stderr by default; failures become typed exceptions instead.
-class QuietHdf5Errors {
- public:
-  QuietHdf5Errors() {
-    H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-  QuietHdf5Errors(const QuietHdf5Errors&) = delete;
-  QuietHdf5Errors& operator=(const QuietHdf5Errors&) = delete;
-
- private:
-  H5E_auto2_t function_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// The innermost message on HDF5's error stack (the root cause), or "" when it is empty.
+// ": <innermost HDF5 error message>", or "" when HDF5 reported none.
 std::string hdf5_cause() {
-  std::string message;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned, const H5E_error2_t* error, void* out) -> herr_t {
-        auto& text = *static_cast<std::string*>(out);
-        if (text.empty() && error->desc != nullptr) text = error->desc;
-        return 0;
-      },
-      &message);
-  H5Eclear2(H5E_DEFAULT);
+  const std::string message = hdf5::error_cause();
   return message.empty() ? "" : ": " + message;
 }
 
@@ -610,7 +566,7 @@ void restore_parameters(const std::map<std::string, Tensor>& saved,
 
 void save_checkpoint(const fs::path& path, const CheckpointContents& contents) {
   const Entries entries = to_entries(contents);
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   const fs::path temp = temp_path_for(path);
   try {
     Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
@@ -637,7 +593,7 @@ CheckpointContents load_checkpoint(const fs::path& path) {
   if (!fs::is_regular_file(path, error)) {
     throw InputError(fmt::format("checkpoint {}: no such file", path.string()));
   }
-  const QuietHdf5Errors quiet;
+  const hdf5::QuietErrors quiet;
   Entries entries;
   {
     const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);

@@ -79,6 +79,7 @@ class Trainer {
         early_stopping_(config_.train.early_stopping_patience),
         store_(run.checkpoints(), config_.train.checkpoint.keep_last) {
     model_->init(static_cast<uint64_t>(config_.seed));
+    if (config_.model.output_bias_init == "frequency") init_output_bias_from_frequencies();
   }
 
   TrainOutcome run() {
@@ -107,6 +108,30 @@ class Trainer {
   }
 
  private:
+  // decoder/output/b [P] = log(p / (1 - p)), p = the fraction of training frames in which the key
+  // is on, clamped to [1e-4, 1 - 1e-4] so that keys never seen in training keep a finite bias.
+  void init_output_bias_from_frequencies() {
+    const SplitRolls& train = *train_split_;
+    const int pitches = train.pitches;
+    std::vector<int64_t> on(static_cast<size_t>(pitches), 0);
+    for (size_t i = 0; i < train.cells.size(); ++i)
+      on[i % static_cast<size_t>(pitches)] += train.cells[i];
+    for (const auto& named : parameters_) {
+      if (named.name != "decoder/output/b") continue;
+      Tensor& bias = named.parameter->value;
+      for (int p = 0; p < pitches; ++p) {
+        const double frequency =
+            std::clamp(static_cast<double>(on[static_cast<size_t>(p)]) /
+                           static_cast<double>(std::max<int64_t>(train.frames(), 1)),
+                       1e-4, 1.0 - 1e-4);
+        bias[p] = static_cast<float>(std::log(frequency / (1.0 - frequency)));
+      }
+      return;
+    }
+    throw Error(
+        "model has no decoder/output/b parameter for model.output_bias_init = \"frequency\"");
+  }
+
   // Restores the newest valid checkpoint, if any. Returns false when there is none.
   bool restore_latest() {
     const auto latest = store_.load_latest_valid();
@@ -135,6 +160,7 @@ class Trainer {
     std::vector<double> step_seconds;
     double loader_wait = 0.0;
     double frames = 0.0;
+    double norm_sum = 0.0;
     const auto epoch_start = Clock::now();
     const bool progress = ::isatty(STDERR_FILENO) == 1;
     while (loader.position().epoch == epoch - 1) {
@@ -161,6 +187,7 @@ class Trainer {
         return handle_non_finite(mean_loss, norm);
       optimizer_.step(schedule_.lr(state_.step));
       ++state_.step;
+      norm_sum += norm;
       step_seconds.push_back(seconds_since(step_start));
       frames += static_cast<double>(loss.scored_frames);
       if (progress) {
@@ -178,6 +205,8 @@ class Trainer {
     const double seconds = seconds_since(epoch_start);
     train_row_ = metrics_row(metrics);
     train_row_["lr"] = schedule_.lr(std::max<int64_t>(state_.step - 1, 0));
+    train_row_["grad_norm"] =
+        step_seconds.empty() ? 0.0 : norm_sum / static_cast<double>(step_seconds.size());
     train_row_["frames_per_s"] = frames / std::max(seconds, 1e-9);
     train_row_["step_ms"] = 1e3 * median(step_seconds);
     train_row_["loader_wait_ms"] = 1e3 * loader_wait;

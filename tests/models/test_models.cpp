@@ -53,10 +53,8 @@ struct Variant {
   bool bidirectional;
 };
 
-class ModelGradients : public ::testing::TestWithParam<Variant> {};
-
-TEST_P(ModelGradients, MatchFiniteDifferences) {
-  const Variant& variant = GetParam();
+// Two layers of 4 units: small enough for finite differences over every parameter.
+config::ModelConfig config_for(const Variant& variant) {
   config::ModelConfig config;
   config.type = variant.type;
   config.attention = variant.attention;
@@ -65,6 +63,14 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
   config.hidden_size = 4;
   config.encoder_hidden_size = variant.encoder_hidden;
   config.bidirectional_encoder = variant.bidirectional;
+  return config;
+}
+
+class ModelGradients : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(ModelGradients, MatchFiniteDifferences) {
+  const Variant& variant = GetParam();
+  const config::ModelConfig config = config_for(variant);
   auto model = build_model(config, kPitches, 4, 5);
   model->init(7);
   model->set_training(true);
@@ -134,14 +140,7 @@ namespace {
 // another. The loss of a batch must not depend on what ran before it.
 TEST_P(ModelGradients, LossDoesNotDependOnEarlierShapes) {
   const Variant& variant = GetParam();
-  config::ModelConfig config;
-  config.type = variant.type;
-  config.attention = variant.attention;
-  config.attention_style = variant.style;
-  config.layers = 2;
-  config.hidden_size = 4;
-  config.encoder_hidden_size = variant.encoder_hidden;
-  config.bidirectional_encoder = variant.bidirectional;
+  const config::ModelConfig config = config_for(variant);
   CounterRng rng(derive_key(5));
   const Batch first = make_batch(config, rng);
   Batch other = make_batch(config, rng);

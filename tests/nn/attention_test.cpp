@@ -163,3 +163,47 @@ TEST(NnAttention, RejectsBadConfigurationsAndMasks) {
 
 }  // namespace
 }  // namespace cadenza
+
+namespace cadenza {
+namespace {
+
+// The sizes the quickstart trains with (oneDNN may pick other kernels and layouts there than at
+// the tiny sizes above): forward values against the double reference.
+TEST(NnAttention, MatchesTheReferenceAtTrainingSizes) {
+  const int64_t steps = 32, batch = 8, length = 32, width = 128;
+  for (const auto score : {AttentionScore::dot, AttentionScore::general}) {
+    Attention attention({score, width, width, width});
+    attention.init(3, 1);
+    const Tensor queries = random_tensor({steps, batch, width}, 11, 0.5f);
+    const Tensor keys = random_tensor({length, batch, width}, 12, 0.5f);
+    Tensor mask({batch, length});
+    mask.fill(1.0f);
+    AttentionKeys prepared;
+    AttentionTape tape;
+    Tensor context, weights;
+    attention.prepare_keys(keys, mask, prepared);
+    attention.attend(queries, prepared, context, weights, tape);
+    reference::AttentionWeights rw;
+    if (score == AttentionScore::general) rw.w_a = to_double(attention.parameters()[0]->value);
+    const auto ref = reference::attention_forward(
+        score == AttentionScore::dot ? reference::Score::dot : reference::Score::general,
+        to_double(queries), to_double(keys), to_double(mask), rw, steps, batch, length, width,
+        width, width);
+    EXPECT_TRUE(all_close(context, ref.context, 1e-4, 1e-5));
+    EXPECT_TRUE(all_close(weights, ref.weights, 1e-4, 1e-5));
+  }
+  AttentionCombine combine(width, width, width);
+  combine.init(5, 2);
+  const Tensor context = random_tensor({steps, batch, width}, 13, 0.5f);
+  const Tensor queries = random_tensor({steps, batch, width}, 14, 0.5f);
+  Tensor output;
+  AttentionCombineTape tape;
+  combine.forward(context, queries, output, tape);
+  const auto ref = reference::combine_forward(to_double(context), to_double(queries),
+                                              to_double(combine.parameters()[0]->value),
+                                              steps * batch, width, width, width);
+  EXPECT_TRUE(all_close(output, ref, 1e-4, 1e-5));
+}
+
+}  // namespace
+}  // namespace cadenza

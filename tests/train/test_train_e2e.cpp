@@ -85,7 +85,9 @@ TEST(TrainE2E, SameSeedGivesBitIdenticalMetricsAndWeights) {
   EXPECT_EQ(rows, metrics_without_timings(second));
   expect_same_weights(first, second);
   EXPECT_EQ(rows.back()["split"], "test");
-  EXPECT_LT(rows.back()["nll"].get<double>(), 12.0);
+  // Learning, not just the keys' marginals: predicting each key from its training frequency
+  // alone gives 11.09 on JSB test (DESIGN.md §5); three smoke epochs reach about 9.6.
+  EXPECT_LT(rows.back()["nll"].get<double>(), 10.5);
 }
 
 TEST(TrainE2E, LoaderThreadsChangeNothing) {
