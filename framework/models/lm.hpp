@@ -22,9 +22,6 @@ class LanguageModel : public SequenceModel {
   LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
 
-  Lstm& lstm() { return lstm_; }
-  Linear& output() { return output_; }
-
  private:
   // frames [T, B, P], mask [T, B]: predicts frames 1..T-1 from frames 0..T-2. With `train`,
   // also backpropagates (gradients scaled by 1 / scored frames).

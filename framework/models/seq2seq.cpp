@@ -293,7 +293,7 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
 
 LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
                             const Tensor& targets, const Tensor& target_mask, bool train,
-                            const ScoreSink& sink, Tensor* attention_weights) {
+                            const ScoreSink& sink) {
   const Tensor none;
   const int64_t batch = context.dim(1);
   encoder_.forward(context, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
@@ -321,17 +321,6 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
   const LossValue loss = sigmoid_bce_loss(logits_, targets, target_mask, diff_logits_, scale);
   if (sink) sink(logits_, targets, target_mask);
-  if (attention_weights != nullptr && attention_) {
-    if (style_ == Style::luong) {
-      *attention_weights = weights_;
-    } else {
-      attention_weights->reset({decoder_inputs.dim(0), batch, context.dim(0)});
-      for (size_t t = 0; t < steps_.size() && static_cast<int64_t>(t) < decoder_inputs.dim(0);
-           ++t) {
-        put_row(steps_[t].weights, static_cast<int64_t>(t), *attention_weights);
-      }
-    }
-  }
   if (!train) return loss;
 
   output_.backward(features, diff_logits_, diff_combined_);

@@ -34,13 +34,12 @@ class Seq2SeqModel : public SequenceModel {
   // length are batched together, so no encoder input is ever padded.
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
 
-  // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. Also returns
-  // the attention weights [Tt, B, Tc] when `attention_weights` is given and there is attention.
-  LossValue run(const Tensor& context, const Tensor& decoder_inputs, const Tensor& targets,
-                const Tensor& target_mask, bool train, const ScoreSink& sink,
-                Tensor* attention_weights = nullptr);
-
  private:
+  // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. With `train`,
+  // also backpropagates (gradients scaled by 1 / scored frames).
+  LossValue run(const Tensor& context, const Tensor& decoder_inputs, const Tensor& targets,
+                const Tensor& target_mask, bool train, const ScoreSink& sink);
+
   enum class Style { none, luong, bahdanau };
 
   // Encoder final states [L*D, B, He] -> decoder initial states [L, B, Hd].

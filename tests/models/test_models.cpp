@@ -53,6 +53,11 @@ struct Variant {
   bool bidirectional;
 };
 
+// Names the variant in test listings (ctest shows the parameter).
+void PrintTo(const Variant& variant, std::ostream* out) {
+  *out << variant.name;
+}
+
 // Two layers of 4 units: small enough for finite differences over every parameter.
 config::ModelConfig config_for(const Variant& variant) {
   config::ModelConfig config;
