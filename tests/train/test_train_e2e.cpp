@@ -193,3 +193,23 @@ TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
 
 }  // namespace
 }  // namespace cadenza
+
+namespace cadenza {
+namespace {
+
+// On a terminal, training shows a live progress line; `script` (util-linux) gives the run a
+// pseudo-terminal.
+TEST(TrainE2E, ProgressLineOnATerminal) {
+  ScratchDir dir;
+  const auto config = experiment(dir, "progress", "");
+  const std::string command = std::string("'") + CADENZA_BINARY + "' train '" + config.string() +
+                              "' --runs-dir '" + (dir / "runs").string() + "'";
+  const auto result = testing::run_shell("script -qec \"" + command + "\" /dev/null");
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  for (const char* field : {"epoch 3 step", "loss ", "frames/s", "ETA "}) {
+    EXPECT_NE(result.out.find(field), std::string::npos) << field << " missing from " << result.out;
+  }
+}
+
+}  // namespace
+}  // namespace cadenza
