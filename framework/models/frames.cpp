@@ -19,6 +19,15 @@ void copy_mask(const FrameBlock& block, int batch, int64_t t0, int64_t t1, Tenso
               static_cast<size_t>((t1 - t0) * batch) * sizeof(float));
 }
 
+void copy_rows(const Tensor& source, int64_t t0, int64_t t1, Tensor& out) {
+  std::vector<int64_t> dims = source.dims();
+  const int64_t row = source.numel() / dims[0];
+  dims[0] = t1 - t0;
+  out.reset(dims);
+  std::memcpy(out.data(), source.data() + t0 * row,
+              static_cast<size_t>((t1 - t0) * row) * sizeof(float));
+}
+
 int64_t count_scored(const Tensor& mask) {
   int64_t scored = 0;
   for (const float m : mask.values())

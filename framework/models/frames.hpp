@@ -15,6 +15,9 @@ void copy_frames(const FrameBlock& block, int batch, int pitches, int64_t t0, in
 // block.mask [T, B] -> out [t1 - t0, B] = mask rows t0 .. t1-1.
 void copy_mask(const FrameBlock& block, int batch, int64_t t0, int64_t t1, Tensor& out);
 
+// source [R, ...] -> out [t1 - t0, ...] = rows t0 .. t1-1 of source.
+void copy_rows(const Tensor& source, int64_t t0, int64_t t1, Tensor& out);
+
 // Number of 1s in a 0/1 mask.
 int64_t count_scored(const Tensor& mask);
 

@@ -1,6 +1,6 @@
 #include "models/lm.hpp"
 
-#include <cstring>
+#include <algorithm>
 
 #include "models/frames.hpp"
 #include "nn/precision.hpp"
@@ -19,16 +19,6 @@ LstmOptions lm_lstm_options(const config::ModelConfig& config, int pitches) {
   options.precision = parse_precision(config.precision);
   options.rng_tag = 1;
   return options;
-}
-
-// rows [T, ...] -> rows t0 .. t1-1 of it.
-void slice_rows(const Tensor& source, int64_t t0, int64_t t1, Tensor& out) {
-  std::vector<int64_t> dims = source.dims();
-  const int64_t row = source.numel() / dims[0];
-  dims[0] = t1 - t0;
-  out.reset(dims);
-  std::memcpy(out.data(), source.data() + t0 * row,
-              static_cast<size_t>((t1 - t0) * row) * sizeof(float));
 }
 
 }  // namespace
@@ -54,9 +44,9 @@ LossValue LanguageModel::run(const Tensor& frames, const Tensor& mask, bool trai
                              const ScoreSink& sink) {
   const int64_t steps = frames.dim(0);
   if (steps < 2) return {};
-  slice_rows(frames, 0, steps - 1, inputs_);
-  slice_rows(frames, 1, steps, targets_);
-  slice_rows(mask, 1, steps, target_mask_);
+  copy_rows(frames, 0, steps - 1, inputs_);
+  copy_rows(frames, 1, steps, targets_);
+  copy_rows(mask, 1, steps, target_mask_);
   const Tensor none;
   lstm_.forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);

@@ -41,13 +41,6 @@ int64_t encoder_width(const config::ModelConfig& config) {
   return config.encoder_hidden_size == 0 ? config.hidden_size : config.encoder_hidden_size;
 }
 
-// Row `row` of a [R, B, W] tensor as a [1, B, W] tensor (copy).
-void take_row(const Tensor& source, int64_t row, Tensor& out) {
-  const int64_t size = source.numel() / source.dim(0);
-  out.reset({1, source.dim(1), source.dim(2)});
-  std::memcpy(out.data(), source.data() + row * size, static_cast<size_t>(size) * sizeof(float));
-}
-
 // Adds (or copies) `part` [.., B, W] into row `row` of `target` [R, B, W].
 void put_row(const Tensor& part, int64_t row, Tensor& target) {
   const int64_t size = part.numel();
@@ -237,7 +230,7 @@ void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
   Tensor output_row, combined_row;
   for (int64_t t = 0; t < steps; ++t) {
     Step& step = steps_[static_cast<size_t>(t)];
-    take_row(*h, layers_ - 1, step.query);
+    copy_rows(*h, layers_ - 1, layers_, step.query);
     attention_->attend(step.query, keys_, step.context, step.weights, step.attention);
     step.input.reset({batch, pitches_ + key_size});
     for (int64_t b = 0; b < batch; ++b) {
@@ -268,7 +261,7 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
   Tensor diff_row, diff_context, diff_output, diff_y, diff_input, diff_h_in, diff_c_in, diff_query;
   for (int64_t t = steps - 1; t >= 0; --t) {
     const Step& step = steps_[static_cast<size_t>(t)];
-    take_row(diff_combined, t, diff_row);
+    copy_rows(diff_combined, t, t + 1, diff_row);
     combine_->backward(step.combine, diff_row, diff_context, diff_output);
     diff_y.reset({batch, decoder_hidden_});
     std::memcpy(diff_y.data(), diff_output.data(),
@@ -337,14 +330,10 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
       break;
   }
   bridge_backward(diff_h0_, diff_c0_);
-  Tensor diff_encoder_out;
-  if (attention_) {
-    diff_encoder_out = diff_keys_;
-  } else {
-    diff_encoder_out.reset(encoder_out_.dims());
-  }
-  encoder_.backward(encoder_tape_, diff_encoder_out, diff_encoder_h_, diff_encoder_c_,
-                    diff_encoder_in_, diff_enc_h0_, diff_enc_c0_);
+  // Without attention the encoder outputs reach the loss only through the final states.
+  if (!attention_) diff_keys_.reset(encoder_out_.dims());
+  encoder_.backward(encoder_tape_, diff_keys_, diff_encoder_h_, diff_encoder_c_, diff_encoder_in_,
+                    diff_enc_h0_, diff_enc_c0_);
   return loss;
 }
 
