@@ -122,7 +122,7 @@ void add_bench_command(CLI::App& app, Action& action) {
         const auto start = std::chrono::steady_clock::now();
         for (const auto& named : parameters)
           named.parameter->grad.zero();
-        model->set_dropout_step(static_cast<uint64_t>(config.seed), static_cast<uint64_t>(i));
+        model->set_training_step(static_cast<uint64_t>(config.seed), static_cast<uint64_t>(i));
         const LossValue loss = model->train_batch(batch, {});
         clip_grad_norm(parameters, config.train.clip_norm);
         optimizer.step(config.train.optimizer.lr);

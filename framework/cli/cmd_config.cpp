@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "config/resolve.hpp"
 #include "core/error.hpp"
+#include "experiments/sweep_plan.hpp"
 
 namespace cadenza::cli {
 
@@ -41,6 +42,16 @@ void add_config_command(CLI::App& app, Action& action) {
       const auto resolved = config::resolve_experiment(options->dump_file, options->overrides);
       std::cout << resolved.canonical.dump(2) << "\n";
       fmt::print(stderr, "run id {} (config sha256 {})\n", resolved.run_id, resolved.hash);
+      if (config::load_experiment(options->dump_file).contains("sweep")) {
+        // Validates every run of the sweep exactly as `cadenza sweep` will resolve it.
+        const SweepPlan plan = plan_sweep(options->dump_file);
+        fmt::print(stderr, "sweep of {} runs (the config above is its base, without the axes):\n",
+                   plan.runs.size());
+        for (const auto& run : plan.runs) {
+          fmt::print(stderr, "  {}  seed {}  {}\n", run.run_id(), run.resolved.config.seed,
+                     run.variant);
+        }
+      }
       return 0;
     };
   });

@@ -5,45 +5,17 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "config/resolve.hpp"
 #include "core/atomic_file.hpp"
-#include "core/error.hpp"
 #include "core/threads.hpp"
 #include "data/locate.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
 #include "train/checkpoint.hpp"
+#include "train/run_checkpoint.hpp"
 
 namespace cadenza::cli {
-namespace {
 
 namespace fs = std::filesystem;
-
-// A run directory's best checkpoint (or its newest valid one), or the checkpoint file itself.
-LoadedCheckpoint open_checkpoint(const fs::path& target) {
-  if (fs::is_directory(target)) {
-    const fs::path folder = target / "checkpoints";
-    if (!fs::is_directory(folder)) {
-      throw UsageError(
-          fmt::format("{} is a folder without checkpoints/; pass a run directory or "
-                      "a checkpoint .h5 file",
-                      target.string()));
-    }
-    if (fs::exists(folder / "best.h5"))
-      return {folder / "best.h5", load_checkpoint(folder / "best.h5")};
-    CheckpointStore store(folder, 1);
-    auto latest = store.load_latest_valid();
-    if (!latest) throw InputError(fmt::format("{} holds no checkpoint yet", folder.string()));
-    return std::move(*latest);
-  }
-  if (!fs::exists(target)) {
-    throw UsageError(fmt::format("{} does not exist; pass a run directory or a checkpoint .h5 file",
-                                 target.string()));
-  }
-  return {target, load_checkpoint(target)};
-}
-
-}  // namespace
 
 void add_eval_command(CLI::App& app, Action& action) {
   struct Options {
@@ -60,17 +32,9 @@ void add_eval_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   command->callback([options, &action] {
     action = [options] {
-      const LoadedCheckpoint checkpoint = open_checkpoint(options->target);
-      config::Json config_json;
-      try {
-        config_json = config::Json::parse(checkpoint.contents.config_json);
-      } catch (const config::Json::parse_error& e) {
-        throw InputError(fmt::format("{}: the config attribute is not JSON: {}",
-                                     checkpoint.path.string(), e.what()));
-      }
-      const auto resolved =
-          config::resolve_json(config_json, checkpoint.path.string() + " (config)");
-      const auto& config = resolved.config;
+      const RunCheckpoint opened = open_run_checkpoint(options->target);
+      const LoadedCheckpoint& checkpoint = opened.checkpoint;
+      const auto& config = opened.config.config;
       ThreadScope scope(resolve_thread_budget(config.threads.compute, 0, available_cores()));
       const Dataset dataset = load_dataset(config.data.dataset, config.data.root);
       auto model = build_model(config.model, dataset.info.num_pitches, config.data.context_frames,
@@ -89,10 +53,9 @@ void add_eval_command(CLI::App& app, Action& action) {
       result["epoch"] = checkpoint.contents.epoch;
       result["step"] = checkpoint.contents.step;
       result["run_id"] = checkpoint.contents.run_id;
-      const fs::path run_dir = checkpoint.path.parent_path().parent_path();
       const fs::path out =
-          fs::exists(run_dir / "manifest.json")
-              ? run_dir / fmt::format("eval-{}.json", options->split)
+          !opened.run_dir.empty()
+              ? opened.run_dir / fmt::format("eval-{}.json", options->split)
               : fs::path(checkpoint.path.string() + fmt::format(".eval-{}.json", options->split));
       write_file_atomic(out, result.dump(2) + "\n");
       std::cout << result.dump() << "\n";

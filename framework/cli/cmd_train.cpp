@@ -1,10 +1,12 @@
 // `cadenza train EXPERIMENT [key.path=value ...]` and `cadenza train --resume RUN_DIR`.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "config/resolve.hpp"
+#include "config/sweep.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/threads.hpp"
@@ -12,6 +14,31 @@
 #include "train/trainer.hpp"
 
 namespace cadenza::cli {
+namespace {
+
+// `cadenza train` on an experiment that declares a `sweep` trains one config of it: the file's
+// base values plus the overrides given. Says so unless the overrides set every axis key (as the
+// workers of `cadenza sweep` do).
+void note_sweep(const std::string& experiment, const std::vector<std::string>& overrides) {
+  const config::Json merged = config::load_experiment(experiment);
+  if (!merged.contains("sweep")) return;
+  const config::SweepSpec spec = config::parse_sweep(merged["sweep"], experiment);
+  for (const auto& axis : spec.axes) {
+    for (const auto& key : axis.keys) {
+      const bool set = std::any_of(overrides.begin(), overrides.end(),
+                                   [&](const std::string& o) { return o.starts_with(key + "="); });
+      if (set) continue;
+      fmt::print(stderr,
+                 "note: {} declares a sweep of {} runs; this trains one config (the file's base "
+                 "values plus the overrides given; '{}' keeps its base value). `cadenza sweep {}` "
+                 "trains them all.\n",
+                 experiment, spec.run_count(), key, experiment);
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app, Action& action) {
   struct Options {
@@ -64,6 +91,7 @@ void add_train_command(CLI::App& app, Action& action) {
           throw UsageError("cadenza train needs an experiment file (or --resume RUN_DIR)");
         }
         resolved = config::resolve_experiment(options->experiment, options->overrides);
+        note_sweep(options->experiment, options->overrides);
         start.runs_root = options->runs_dir;
         start.existing = options->force ? ExistingRun::kOverwrite : ExistingRun::kRefuse;
       }

@@ -1,6 +1,7 @@
 // cadenza's entry point: parses the command line with CLI11 and maps errors to exit codes.
 // Exit codes: 0 success; 1 internal or I/O failure; 2 usage or config error; 3 bad input file
-// (dataset, MIDI, checkpoint); 4 numerical failure (NaN/Inf) in training.
+// (dataset, MIDI, checkpoint); 4 numerical failure (NaN/Inf) in training; 5 a sweep (or
+// reproduce) ended with failed runs; 6 reproduce ran but missed the published number.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,10 @@ int run(int argc, char** argv) {
   cadenza::cli::add_train_command(app, action);
   cadenza::cli::add_eval_command(app, action);
   cadenza::cli::add_bench_command(app, action);
+  cadenza::cli::add_compare_command(app, action);
+  cadenza::cli::add_generate_command(app, action);
+  cadenza::cli::add_sweep_command(app, action);
+  cadenza::cli::add_reproduce_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -67,6 +67,21 @@ struct DropoutConfig {
   }
 };
 
+struct ScheduledSamplingConfig {
+  double probability = 0.0;
+  int64_t ramp_steps = 0;
+
+  template <class V>
+  void visit(V& v) {
+    v.key("probability", probability, FloatRange{0.0, 1.0},
+          "Chance that a decoder input frame (after the first) is replaced by a frame sampled "
+          "from the model's own prediction of it (0 = teacher forcing)");
+    v.key("ramp_steps", ramp_steps, IntRange{0, INT64_MAX},
+          "Training steps over which the chance rises linearly from 0 to probability (0 = "
+          "constant)");
+  }
+};
+
 struct ModelConfig {
   std::string type = "lm";
   std::string attention = "none";
@@ -78,6 +93,7 @@ struct ModelConfig {
   DropoutConfig dropout;
   std::string precision = "f32";
   std::string output_bias_init = "frequency";
+  ScheduledSamplingConfig scheduled_sampling;
 
   template <class V>
   void visit(V& v) {
@@ -104,6 +120,9 @@ struct ModelConfig {
           "Initial output bias: the log-odds of each key's frequency in the training split (the "
           "first updates then learn structure, not the keys' rarity), or PyTorch's uniform "
           "default");
+    v.section("scheduled_sampling", scheduled_sampling,
+              "Scheduled sampling while training, in its two-pass form (README, \"Scheduled "
+              "sampling\")");
   }
 };
 

@@ -196,6 +196,8 @@ ResolvedConfig resolve_experiment(const fs::path& file, const std::vector<std::s
   origins.set_fallback(file.string());
   std::vector<fs::path> chain;
   Json merged = load_with_extends(file, chain, origins);
+  for (const auto& block : kExperimentBlocks)
+    merged.erase(block);
   for (const auto& assignment : overrides)
     apply_override(merged, assignment, origins);
   if (!merged.contains("name") ||
@@ -205,6 +207,12 @@ ResolvedConfig resolve_experiment(const fs::path& file, const std::vector<std::s
   ResolvedConfig resolved = resolve_with_origins(merged, origins);
   resolved.source = file;
   return resolved;
+}
+
+Json load_experiment(const fs::path& file) {
+  Origins origins;
+  std::vector<fs::path> chain;
+  return load_with_extends(file, chain, origins);
 }
 
 ResolvedConfig resolve_json(const Json& merged, const std::string& origin) {

@@ -26,8 +26,17 @@ struct ResolvedConfig {
   std::filesystem::path source;
 };
 
+// Top-level blocks of an experiment file that describe a family of runs rather than one run:
+// "sweep" (axes, config/sweep.hpp) and "reproduces" (the published number it targets). They are
+// never part of a run's config or hash; resolve_experiment sets them aside.
+inline const std::vector<std::string> kExperimentBlocks = {"sweep", "reproduces"};
+
 ResolvedConfig resolve_experiment(const std::filesystem::path& file,
                                   const std::vector<std::string>& overrides);
+
+// The experiment file merged with its "extends" fragments (step 1 only): it still holds the
+// experiment blocks above. Throws ConfigError like resolve_experiment.
+Json load_experiment(const std::filesystem::path& file);
 
 // Steps 3-5 on an already merged JSON object; `origin` names where values came from.
 ResolvedConfig resolve_json(const Json& merged, const std::string& origin);

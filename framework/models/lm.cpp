@@ -26,7 +26,8 @@ LstmOptions lm_lstm_options(const config::ModelConfig& config, int pitches) {
 LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches)
     : pitches_(pitches),
       lstm_(lm_lstm_options(config, pitches)),
-      output_(config.hidden_size, pitches, true, parse_precision(config.precision)) {}
+      output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
+      sampling_(config.scheduled_sampling) {}
 
 std::vector<NamedParameter> LanguageModel::parameters() {
   auto named = with_prefix("decoder/lstm", lstm_.parameters());
@@ -40,19 +41,22 @@ void LanguageModel::init(uint64_t seed) {
   output_.init(seed, 2);
 }
 
-LossValue LanguageModel::run(const Tensor& frames, const Tensor& mask, bool train,
-                             const ScoreSink& sink) {
+bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
   const int64_t steps = frames.dim(0);
-  if (steps < 2) return {};
+  if (steps < 2) return false;
   copy_rows(frames, 0, steps - 1, inputs_);
   copy_rows(frames, 1, steps, targets_);
   copy_rows(mask, 1, steps, target_mask_);
+  return true;
+}
+
+LossValue LanguageModel::run(bool train, const ScoreSink& sink) {
   const Tensor none;
   lstm_.forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);
   const int64_t scored = count_scored(target_mask_);
   const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
-  const LossValue loss = sigmoid_bce_loss(logits_, targets_, target_mask_, diff_logits_, scale);
+  const LossValue loss = loss_.compute(logits_, targets_, target_mask_, diff_logits_, scale);
   if (sink) sink(logits_, targets_, target_mask_);
   if (train) {
     output_.backward(hidden_, diff_logits_, diff_hidden_);
@@ -64,7 +68,12 @@ LossValue LanguageModel::run(const Tensor& frames, const Tensor& mask, bool trai
 LossValue LanguageModel::train_batch(const Batch& batch, const ScoreSink& sink) {
   copy_frames(batch.inputs, batch.batch_size, batch.pitches, 0, batch.inputs.steps, frames_);
   copy_mask(batch.inputs, batch.batch_size, 0, batch.inputs.steps, mask_);
-  return run(frames_, mask_, true, sink);
+  if (!prepare(frames_, mask_)) return {};
+  if (sampling_.active()) {
+    run(false, {});
+    sampling_.feed_back(logits_, inputs_);
+  }
+  return run(true, sink);
 }
 
 void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) {
@@ -77,7 +86,7 @@ void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const Scor
     mask_.reset({longest, count});
     for (int64_t b = 0; b < count; ++b)
       gather_sequence(split, first + b, 0, longest, b, frames_, mask_);
-    run(frames_, mask_, false, sink);
+    if (prepare(frames_, mask_)) run(false, sink);
   }
 }
 

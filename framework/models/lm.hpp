@@ -4,6 +4,7 @@
 #pragma once
 
 #include "models/model.hpp"
+#include "models/scheduled_sampling.hpp"
 #include "nn/linear.hpp"
 #include "nn/lstm.hpp"
 
@@ -16,23 +17,39 @@ class LanguageModel : public SequenceModel {
   std::vector<NamedParameter> parameters() override;
   void init(uint64_t seed) override;
   void set_training(bool training) override { lstm_.set_training(training); }
-  void set_dropout_step(uint64_t seed, uint64_t step) override {
+  void set_training_step(uint64_t seed, uint64_t step) override {
     lstm_.set_dropout_step(seed, step);
+    sampling_.set_step(seed, step);
   }
   LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
+  // models/lm_generate.cpp: the history goes through the LSTM in one call, then one step each.
+  void begin_generation(const Tensor& history, Tensor& logits) override;
+  void continue_generation(const Tensor& frame, Tensor& logits) override;
 
  private:
-  // frames [T, B, P], mask [T, B]: predicts frames 1..T-1 from frames 0..T-2. With `train`,
-  // also backpropagates (gradients scaled by 1 / scored frames).
-  LossValue run(const Tensor& frames, const Tensor& mask, bool train, const ScoreSink& sink);
+  // frames [T, B, P], mask [T, B] -> inputs_ (frames 0..T-2), targets_ (frames 1..T-1) and
+  // target_mask_ [T-1, B(, P)]. Returns false when there is no frame to predict (T < 2).
+  bool prepare(const Tensor& frames, const Tensor& mask);
+  // inputs_ -> logits_ and the loss against targets_. With `train`, also backpropagates
+  // (gradients scaled by 1 / scored frames).
+  LossValue run(bool train, const ScoreSink& sink);
 
   int pitches_;
   Lstm lstm_;
   Linear output_;
+  ScheduledSampling sampling_;
+  SigmoidBceLoss loss_;
   LstmTape tape_;
   Tensor inputs_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;
+
+  // Step-wise generation state: LSTM states h, c [L, B, H] (and the next ones), output [B, H].
+  struct Generation {
+    Tensor h, c, next_h, next_c, output;
+    LstmTape tape;
+  };
+  Generation generation_;
 };
 
 }  // namespace cadenza

@@ -22,6 +22,13 @@
 
 namespace cadenza {
 
+// The attention behind one generation step: weights [B, S] over the encoder states of frames
+// [first_frame, first_frame + S) of the streams being generated.
+struct GenerationAttention {
+  Tensor weights;
+  int64_t first_frame = 0;
+};
+
 // Receives the scored outputs of a batch: logits, targets [T, B, P] and mask [T, B].
 using ScoreSink =
     std::function<void(const Tensor& logits, const Tensor& targets, const Tensor& mask)>;
@@ -35,19 +42,30 @@ class SequenceModel {
   virtual void init(uint64_t seed) = 0;
   // Dropout is active only while training.
   virtual void set_training(bool training) = 0;
-  // Dropout masks of one training step come from (seed, step).
-  virtual void set_dropout_step(uint64_t seed, uint64_t step) = 0;
+  // The random draws of one training step (dropout masks, scheduled-sampling choices) come from
+  // (seed, step); a scheduled-sampling ramp follows `step` too.
+  virtual void set_training_step(uint64_t seed, uint64_t step) = 0;
 
-  // One training batch from the loader: forward, masked sigmoid BCE, backward. The loss is the
-  // mean over scored frames of the nats summed over keys, so gradients are scaled by
-  // 1 / scored frames; they accumulate into the parameters' grads (the caller zeroes them).
-  // Returns the summed nll and the number of scored frames; `sink` sees the outputs.
+  // One training batch from the loader: forward, masked sigmoid BCE, backward. With scheduled
+  // sampling (model.scheduled_sampling), a teacher-forced pass first picks the decoder inputs. The
+  // loss is the mean over scored frames of the nats summed over keys, so gradients are scaled by 1
+  // / scored frames; they accumulate into the parameters' grads (the caller zeroes them). Returns
+  // the summed nll and the number of scored frames; `sink` sees the outputs.
   virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink) = 0;
 
   // The full-sequence protocol (README, "Metrics"): scores frames 2..T of every sequence of
   // `split`, each predicted from the frames before it, batch_size sequences (or segments) at a
   // time. No gradients.
   virtual void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) = 0;
+
+  // Step-wise generation of B streams at once (dropout switched off, no gradients):
+  //   begin_generation: history [T, B, P], T >= 1 -> logits [B, P] of frame T of each stream;
+  //   continue_generation: frame [B, P] appended to every stream -> logits [B, P] of the next.
+  // The logits equal those evaluate() gives for the same frames (models/*_generate.cpp).
+  virtual void begin_generation(const Tensor& history, Tensor& logits) = 0;
+  virtual void continue_generation(const Tensor& frame, Tensor& logits) = 0;
+  // The attention behind the latest generation logits; empty weights without attention.
+  virtual GenerationAttention generation_attention() const { return {}; }
 };
 
 // Builds the model a config describes for frames of `pitches` keys; a seq2seq model reads

@@ -74,7 +74,8 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
                          ? (config.bidirectional_encoder ? 2 : 1) * encoder_width(config)
                          : 0),
           config.hidden_size, false, kDecoderTag)),
-      output_(config.hidden_size, pitches, true, parse_precision(config.precision)) {
+      output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
+      sampling_(config.scheduled_sampling) {
   const Precision precision = parse_precision(config.precision);
   const int64_t key_size = directions_ * encoder_hidden_;
   if (key_size != decoder_hidden_) {
@@ -137,9 +138,10 @@ void Seq2SeqModel::set_training(bool training) {
   decoder_.set_training(training);
 }
 
-void Seq2SeqModel::set_dropout_step(uint64_t seed, uint64_t step) {
+void Seq2SeqModel::set_training_step(uint64_t seed, uint64_t step) {
   encoder_.set_dropout_step(seed, step);
   decoder_.set_dropout_step(seed, step);
+  sampling_.set_step(seed, step);
 }
 
 // enc_h, enc_c [L*D, B, He] -> decoder_h0_, decoder_c0_ [L, B, Hd]. Without a bridge the states
@@ -312,7 +314,7 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   output_.forward(features, logits_);
   const int64_t scored = count_scored(target_mask);
   const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
-  const LossValue loss = sigmoid_bce_loss(logits_, targets, target_mask, diff_logits_, scale);
+  const LossValue loss = loss_.compute(logits_, targets, target_mask, diff_logits_, scale);
   if (sink) sink(logits_, targets, target_mask);
   if (!train) return loss;
 
@@ -351,6 +353,10 @@ LossValue Seq2SeqModel::train_batch(const Batch& batch, const ScoreSink& sink) {
               static_cast<size_t>(row) * sizeof(float));
   std::memcpy(frames_b_.data() + row, frames_c_.data(),
               static_cast<size_t>((target_steps - 1) * row) * sizeof(float));
+  if (sampling_.active()) {
+    run(frames_a_, frames_b_, frames_c_, mask_, false, {});
+    sampling_.feed_back(logits_, frames_b_);
+  }
   return run(frames_a_, frames_b_, frames_c_, mask_, true, sink);
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "models/model.hpp"
+#include "models/scheduled_sampling.hpp"
 #include "nn/attention.hpp"
 #include "nn/eltwise.hpp"
 #include "nn/linear.hpp"
@@ -27,12 +28,18 @@ class Seq2SeqModel : public SequenceModel {
   std::vector<NamedParameter> parameters() override;
   void init(uint64_t seed) override;
   void set_training(bool training) override;
-  void set_dropout_step(uint64_t seed, uint64_t step) override;
+  void set_training_step(uint64_t seed, uint64_t step) override;
   LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
   // Walks each sequence in target segments starting at frames 1, 1 + Tt, 1 + 2 Tt, ...; the
   // encoder reads the up to Tc frames before each segment. Segments with the same context
   // length are batched together, so no encoder input is ever padded.
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
+  // models/seq2seq_generate.cpp: the segments of evaluate(), continued past the history. The
+  // encoder reads the last Tc frames of each stream (fewer at its start), the decoder steps
+  // through Tt frames from there, then the window slides by Tt and the encoder reads again.
+  void begin_generation(const Tensor& history, Tensor& logits) override;
+  void continue_generation(const Tensor& frame, Tensor& logits) override;
+  GenerationAttention generation_attention() const override { return generation_.attention; }
 
  private:
   // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. With `train`,
@@ -49,6 +56,10 @@ class Seq2SeqModel : public SequenceModel {
   void decode_bahdanau(const Tensor& decoder_inputs);
   void backward_luong(const Tensor& diff_combined);
   void backward_bahdanau(const Tensor& diff_combined);
+  // Generation: encodes the latest frames and sets the decoder's initial state; one decoder
+  // step on the latest frame -> logits [B, P].
+  void start_generation_segment();
+  void generation_step(Tensor& logits);
 
   int pitches_;
   int context_frames_;
@@ -62,6 +73,8 @@ class Seq2SeqModel : public SequenceModel {
   std::unique_ptr<Attention> attention_;
   std::unique_ptr<AttentionCombine> combine_;
   Linear output_;
+  ScheduledSampling sampling_;
+  SigmoidBceLoss loss_;
 
   // Forward state kept for backward.
   LstmTape encoder_tape_, decoder_tape_;
@@ -83,6 +96,23 @@ class Seq2SeqModel : public SequenceModel {
   Tensor diff_inputs_, diff_h0_, diff_c0_, diff_keys_, diff_encoder_h_, diff_encoder_c_;
   Tensor diff_encoder_in_, diff_enc_h0_, diff_enc_c0_;
   Tensor frames_a_, frames_b_, frames_c_, mask_;
+
+  // Step-wise generation state.
+  struct Generation {
+    std::vector<float> recent;  // the latest frames of every stream, frame-major [n, B, P]
+    int64_t frames = 0;         // frames in each stream so far
+    int64_t batch = 0;
+    int64_t position = 0;         // decoder steps taken in the current segment
+    Tensor h, c, next_h, next_c;  // decoder states [L, B, Hd]
+    Tensor encoder_in, encoder_out, encoder_h, encoder_c, key_mask;
+    Tensor input, output, query, context, combined, logits;
+    LstmTape encoder_tape, decoder_tape;
+    AttentionKeys keys;
+    AttentionTape attention_tape;
+    AttentionCombineTape combine_tape;
+    GenerationAttention attention;
+  };
+  Generation generation_;
 };
 
 }  // namespace cadenza

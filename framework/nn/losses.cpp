@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -26,28 +27,36 @@ int64_t check_shapes(const char* loss, const Tensor& logits, const Tensor& mask)
 
 }  // namespace
 
-LossValue sigmoid_bce_loss(const Tensor& logits, const Tensor& targets, const Tensor& mask,
-                           Tensor& diff_logits, float grad_scale) {
+LossValue SigmoidBceLoss::compute(const Tensor& logits, const Tensor& targets, const Tensor& mask,
+                                  Tensor& diff_logits, float grad_scale) {
   const int64_t keys = check_shapes("sigmoid_bce_loss", logits, mask);
   if (targets.dims() != logits.dims()) {
     throw Error(fmt::format("sigmoid_bce_loss: targets [{}] differ from logits [{}]",
                             fmt::join(targets.dims(), ", "), fmt::join(logits.dims(), ", ")));
   }
+  softplus_.reset(logits.dims());
   diff_logits.reset(logits.dims());
+  primitives_.eltwise_forward(dnnl::algorithm::eltwise_soft_relu, logits.memory(),
+                              softplus_.memory());
+  primitives_.eltwise_forward(dnnl::algorithm::eltwise_logistic, logits.memory(),
+                              diff_logits.memory());
   LossValue value;
   for (int64_t frame = 0; frame < mask.numel(); ++frame) {
-    if (mask[frame] == 0.0f) continue;
-    ++value.scored_frames;
     const float* x = logits.data() + frame * keys;
     const float* y = targets.data() + frame * keys;
+    const float* softplus = softplus_.data() + frame * keys;
     float* dx = diff_logits.data() + frame * keys;
-    for (int64_t k = 0; k < keys; ++k) {
-      const double xk = x[k], yk = y[k];
-      const double e = std::exp(-std::abs(xk));  // in (0, 1]: never overflows
-      value.total += std::max(xk, 0.0) - xk * yk + std::log1p(e);
-      const double sigmoid = xk >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-      dx[k] = static_cast<float>(grad_scale * (sigmoid - yk));
+    if (mask[frame] == 0.0f) {
+      std::fill(dx, dx + keys, 0.0f);
+      continue;
     }
+    ++value.scored_frames;
+    double frame_total = 0.0;
+    for (int64_t k = 0; k < keys; ++k)
+      frame_total += static_cast<double>(softplus[k]) - static_cast<double>(x[k]) * y[k];
+    value.total += frame_total;
+    for (int64_t k = 0; k < keys; ++k)
+      dx[k] = grad_scale * (dx[k] - y[k]);
   }
   return value;
 }

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 
 #include "core/error.hpp"
 #include "data/loader.hpp"
@@ -25,6 +28,36 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+// Fault injection for the tests of train.nan_guard (README, "Testing the NaN guard"):
+// CADENZA_INJECT_NAN="STEP:COUNT" makes the loss of update STEP read as NaN the first COUNT times
+// the run reaches it. Unset, nothing is injected.
+struct InjectedNan {
+  int64_t step = -1;
+  int remaining = 0;
+
+  static InjectedNan from_environment() {
+    InjectedNan injected;
+    const char* text = std::getenv("CADENZA_INJECT_NAN");
+    if (text == nullptr) return injected;
+    long long step = -1;
+    int count = 0;
+    if (std::sscanf(text, "%lld:%d", &step, &count) != 2 || step < 0 || count < 1) {
+      throw UsageError(fmt::format(
+          "CADENZA_INJECT_NAN = \"{}\" must be STEP:COUNT with STEP >= 0 and COUNT >= 1", text));
+    }
+    injected.step = step;
+    injected.remaining = count;
+    return injected;
+  }
+
+  // True when the loss of update `step` is to be replaced by NaN (uses up one injection).
+  bool fires_at(int64_t step) {
+    if (step != this->step || remaining == 0) return false;
+    --remaining;
+    return true;
+  }
+};
 
 LoaderOptions loader_options(const config::ExperimentConfig& config, int loader_threads) {
   LoaderOptions options;
@@ -77,7 +110,8 @@ class Trainer {
         optimizer_(config_.train.optimizer, parameters_),
         schedule_(config_.train.schedule, config_.train.optimizer.lr, config_.train.epochs),
         early_stopping_(config_.train.early_stopping_patience),
-        store_(run.checkpoints(), config_.train.checkpoint.keep_last) {
+        store_(run.checkpoints(), config_.train.checkpoint.keep_last),
+        injected_nan_(InjectedNan::from_environment()) {
     model_->init(static_cast<uint64_t>(config_.seed));
     if (config_.model.output_bias_init == "frequency") init_output_bias_from_frequencies();
   }
@@ -92,7 +126,8 @@ class Trainer {
       parameter_count += named.parameter->value.numel();
     log.info("model {} ({} attention, {} style): {} parameters", config_.model.type,
              config_.model.attention, config_.model.attention_style, parameter_count);
-    restore_latest();
+    // Rows logged after the newest checkpoint are redone; with no checkpoint, all of them.
+    if (!restore_latest()) run_.metrics().reset_to({});
     auto loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
                                            state_.position);
     while (state_.epochs_done < config_.train.epochs && !stop_) {
@@ -146,6 +181,9 @@ class Trainer {
     state_.position = {saved.loader.at("epoch").get<int64_t>(),
                        saved.loader.at("batch").get<int64_t>()};
     run_.metrics().reset_to(saved.metrics);
+    // A run killed after its last checkpoint (during the final test) has nothing left to train.
+    stop_ = early_stopping_.should_stop() ||
+            (config_.train.max_steps > 0 && state_.step >= config_.train.max_steps);
     run_.log().info("resumed from {} (epoch {}, step {})", latest->path.string(), saved.epoch,
                     saved.step);
     return true;
@@ -174,14 +212,16 @@ class Trainer {
       const auto step_start = Clock::now();
       for (const auto& named : parameters_)
         named.parameter->grad.zero();
-      model_->set_dropout_step(static_cast<uint64_t>(config_.seed),
-                               static_cast<uint64_t>(state_.step));
+      model_->set_training_step(static_cast<uint64_t>(config_.seed),
+                                static_cast<uint64_t>(state_.step));
       const LossValue loss = model_->train_batch(
           batch, [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
             metrics.add(logits, targets, mask);
           });
       const double mean_loss =
-          loss.scored_frames > 0 ? loss.total / static_cast<double>(loss.scored_frames) : 0.0;
+          injected_nan_.fires_at(state_.step) ? std::numeric_limits<double>::quiet_NaN()
+          : loss.scored_frames > 0            ? loss.total / static_cast<double>(loss.scored_frames)
+                                              : 0.0;
       const double norm = clip_grad_norm(parameters_, config_.train.clip_norm);
       if (!std::isfinite(mean_loss) || !std::isfinite(norm))
         return handle_non_finite(mean_loss, norm);
@@ -222,13 +262,22 @@ class Trainer {
                          " (train.nan_guard = \"stop\"; try a lower train.optimizer.lr or "
                          "train.clip_norm, or nan_guard = \"rollback\")");
     }
+    if (rollbacks_since_checkpoint_ == kMaxRollbacks) {
+      throw NumericError(fmt::format(
+          "{}; train.nan_guard = \"rollback\" gave up after {} rollbacks to the same checkpoint "
+          "(the learning rate was divided by 10 each time)",
+          what, kMaxRollbacks));
+    }
     if (!restore_latest()) {
       throw NumericError(what +
                          "; train.nan_guard = \"rollback\" found no checkpoint to roll back to");
     }
-    schedule_.scale(0.1);
-    run_.log().warn("{}; rolled back to epoch {} (step {}) with the learning rate divided by 10",
-                    what, state_.epochs_done, state_.step);
+    ++rollbacks_since_checkpoint_;
+    // Each rollback to the same checkpoint divides its learning rate by 10 once more.
+    schedule_.scale(std::pow(0.1, rollbacks_since_checkpoint_));
+    run_.log().warn(
+        "{}; rolled back to epoch {} (step {}) with that checkpoint's learning rate divided by {}",
+        what, state_.epochs_done, state_.step, std::pow(10, rollbacks_since_checkpoint_));
     return false;
   }
 
@@ -281,6 +330,7 @@ class Trainer {
     contents.loader = {{"epoch", state_.position.epoch}, {"batch", state_.position.batch}};
     contents.metrics = run_.metrics().rows();
     store_.save(contents, best);
+    rollbacks_since_checkpoint_ = 0;
   }
 
   TrainOutcome finish() {
@@ -316,6 +366,10 @@ class Trainer {
   TrainingState state_;
   nlohmann::json train_row_;
   bool stop_ = false;
+  // NaN rollbacks to the latest checkpoint since it was written; the run stops after kMaxRollbacks.
+  static constexpr int kMaxRollbacks = 6;
+  int rollbacks_since_checkpoint_ = 0;
+  InjectedNan injected_nan_;
 };
 
 }  // namespace

@@ -181,8 +181,9 @@ void BM_loss_sigmoid_bce(benchmark::State& state) {
   for (float& v : targets.values())
     v = v > 0.8f ? 1.0f : 0.0f;
   mask.fill(1.0f);
+  SigmoidBceLoss loss;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(sigmoid_bce_loss(logits, targets, mask, grad).total);
+    benchmark::DoNotOptimize(loss.compute(logits, targets, mask, grad).total);
   }
   state.SetItemsProcessed(state.iterations() * T * B * K);
 }

@@ -64,7 +64,7 @@ struct Chain {
     combine.forward(context, queries, combined, comb_tape);
     output.forward(combined, logits);
     Tensor d_logits, d_combined, d_context, d_queries, d_queries_att, d_keys, dh, dc;
-    const LossValue loss = sigmoid_bce_loss(logits, targets, frame_mask, d_logits);
+    const LossValue loss = SigmoidBceLoss().compute(logits, targets, frame_mask, d_logits);
     output.backward(combined, d_logits, d_combined);
     combine.backward(comb_tape, d_combined, d_context, d_queries);
     attention.attend_backward(att_tape, prepared, d_context, d_queries_att);

@@ -241,7 +241,7 @@ TEST(NnTorch, LayersMatchPyTorchAutograd) {
   for (float& v : bce_targets.values())
     v = v > 0.6f ? 1.0f : 0.0f;
   Tensor bce_grad;
-  const LossValue bce = sigmoid_bce_loss(bce_logits, bce_targets, frame_mask, bce_grad);
+  const LossValue bce = SigmoidBceLoss().compute(bce_logits, bce_targets, frame_mask, bce_grad);
   io.put("bce.logits", bce_logits);
   io.put("bce.targets", bce_targets);
   io.put("bce.mask", frame_mask);

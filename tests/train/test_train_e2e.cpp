@@ -147,6 +147,77 @@ TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
   }
 }
 
+TEST(TrainE2E, ScheduledSamplingIsDeterministicAndChangesTraining) {
+  ScratchDir dir;
+  const std::string sampled = R"(, "model": {"scheduled_sampling": {"probability": 0.5}})";
+  const auto first = train(experiment(dir, "sampled", sampled), dir / "a");
+  const auto second = train(experiment(dir, "sampled", sampled), dir / "b");
+  const auto teacher_forced = train(experiment(dir, "teacher", ""), dir / "c");
+  const auto rows = metrics_without_timings(first);
+  EXPECT_EQ(rows, metrics_without_timings(second));
+  expect_same_weights(first, second);
+  const auto teacher_rows = metrics_without_timings(teacher_forced);
+  ASSERT_EQ(rows.front()["split"], "train");
+  EXPECT_NE(rows.front()["nll"], teacher_rows.front()["nll"]) << "sampling changed nothing";
+  EXPECT_LT(rows.back()["nll"].get<double>(), 10.5) << "trained with sampling, it still learns";
+  // An encoder-decoder with input-feeding attention trains with sampling too.
+  const auto seq2seq = train(experiment(dir, "sampled_seq2seq",
+                                        R"(, "model": {"type": "seq2seq", "attention": "general",
+                    "attention_style": "bahdanau", "scheduled_sampling": {"probability": 0.3,
+                    "ramp_steps": 20}},
+                    "data": {"framing": "segments", "context_frames": 8, "target_frames": 8})"),
+                             dir / "d");
+  EXPECT_LT(metrics_without_timings(seq2seq).back()["nll"].get<double>(), 11.0);
+}
+
+// Trains the smoke experiment (15 updates per epoch) with `guard` while the loss of update
+// `step` reads as NaN the first `times` times (CADENZA_INJECT_NAN, see trainer.cpp).
+testing::CommandResult train_with_injected_nan(const ScratchDir& dir, const std::string& guard,
+                                               int step, int times) {
+  const auto config =
+      experiment(dir, "nan_" + guard, R"(, "train": {"nan_guard": ")" + guard + "\"}");
+  return testing::run_shell("CADENZA_INJECT_NAN=" + std::to_string(step) + ":" +
+                            std::to_string(times) + " '" + CADENZA_BINARY + "' train '" +
+                            config.string() + "' --runs-dir '" + (dir / "runs").string() + "'");
+}
+
+TEST(TrainE2E, NanGuardStopsOrRollsBackWithALowerLearningRate) {
+  {
+    ScratchDir dir;
+    const auto stopped = train_with_injected_nan(dir, "stop", 20, 1);
+    EXPECT_EQ(stopped.exit_code, 4);
+    EXPECT_NE(stopped.err.find("step 20: the training loss is nan"), std::string::npos)
+        << stopped.err;
+  }
+  {
+    ScratchDir dir;
+    const auto rolled = train_with_injected_nan(dir, "rollback", 20, 1);
+    ASSERT_EQ(rolled.exit_code, 0) << rolled.err;
+    const auto run_dir = dir / "runs" / "nan_rollback";
+    const auto run = *std::filesystem::directory_iterator(run_dir);
+    EXPECT_NE(testing::slurp(run.path() / "log.txt").find("rolled back to epoch 1 (step 15)"),
+              std::string::npos);
+    const auto rows = metrics_without_timings(run.path());
+    ASSERT_EQ(rows.size(), 3u * 2 + 1) << "all three epochs, logged once each, then test";
+    EXPECT_DOUBLE_EQ(rows[0]["lr"].get<double>(), 0.01);
+    EXPECT_DOUBLE_EQ(rows[2]["lr"].get<double>(), 0.001) << "epoch 2 retrained at lr / 10";
+    EXPECT_EQ(rows[2]["step"], 30);
+  }
+  {
+    ScratchDir dir;
+    const auto gave_up = train_with_injected_nan(dir, "rollback", 20, 7);
+    EXPECT_EQ(gave_up.exit_code, 4);
+    EXPECT_NE(gave_up.err.find("gave up after 6 rollbacks"), std::string::npos) << gave_up.err;
+  }
+  {
+    ScratchDir dir;
+    const auto too_early = train_with_injected_nan(dir, "rollback", 5, 1);
+    EXPECT_EQ(too_early.exit_code, 4);
+    EXPECT_NE(too_early.err.find("found no checkpoint to roll back to"), std::string::npos)
+        << too_early.err;
+  }
+}
+
 TEST(TrainE2E, CompletedRunSaysSoAndForceRetrains) {
   ScratchDir dir;
   const auto config = experiment(dir, "again", "");

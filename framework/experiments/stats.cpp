@@ -1,0 +1,205 @@
+#include "experiments/stats.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace cadenza::stats {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Continued fraction of I_x(a, b) (Numerical Recipes 6.4, modified Lentz's method); converges
+// quickly for x < (a + 1) / (a + b + 2).
+double incomplete_beta_fraction(double a, double b, double x) {
+  constexpr int kMaxIterations = 10000;
+  constexpr double kEpsilon = 1e-16;
+  constexpr double kTiny = 1e-300;
+  const auto not_tiny = [](double v) { return std::abs(v) < kTiny ? kTiny : v; };
+  double c = 1.0;
+  double d = 1.0 / not_tiny(1.0 - (a + b) * x / (a + 1.0));
+  double fraction = d;
+  for (int m = 1; m <= kMaxIterations; ++m) {
+    const double even = m * (b - m) * x / ((a - 1.0 + 2 * m) * (a + 2 * m));
+    d = 1.0 / not_tiny(1.0 + even * d);
+    c = not_tiny(1.0 + even / c);
+    fraction *= d * c;
+    const double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1.0 + 2 * m));
+    d = 1.0 / not_tiny(1.0 + odd * d);
+    c = not_tiny(1.0 + odd / c);
+    const double step = d * c;
+    fraction *= step;
+    if (std::abs(step - 1.0) < kEpsilon) return fraction;
+  }
+  throw Error(fmt::format(
+      "incomplete beta I_x(a, b) with a = {}, b = {}, x = {}: the continued fraction did not "
+      "converge in {} iterations",
+      a, b, x, kMaxIterations));
+}
+
+// I_x(a, b) given both x and 1 - x, so that callers who can compute 1 - x without cancellation
+// (t^2 / (nu + t^2) for small t) keep its precision.
+double incomplete_beta(double a, double b, double x, double one_minus_x) {
+  if (x <= 0.0) return 0.0;
+  if (one_minus_x <= 0.0) return 1.0;
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
+                           b * std::log(one_minus_x);
+  if (x < (a + 1.0) / (a + b + 2.0)) {
+    return std::exp(log_front) * incomplete_beta_fraction(a, b, x) / a;
+  }
+  return 1.0 - std::exp(log_front) * incomplete_beta_fraction(b, a, one_minus_x) / b;
+}
+
+void check_dof(double dof) {
+  if (!(dof > 0.0) || std::isinf(dof)) {
+    throw Error(fmt::format("Student t: degrees of freedom must be finite and > 0, got {}", dof));
+  }
+}
+
+// P(T > t) for t >= 0.
+double upper_tail(double t, double dof) {
+  if (std::isinf(t)) return 0.0;
+  const double t2 = t * t;
+  return 0.5 * incomplete_beta(dof / 2.0, 0.5, dof / (dof + t2), t2 / (dof + t2));
+}
+
+// Linearly interpolated quantile q of sorted values (Hyndman & Fan type 7).
+double sorted_quantile(const std::vector<double>& sorted, double q) {
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  return sorted[below] + fraction * (sorted[above] - sorted[below]);
+}
+
+std::vector<double> differences(std::span<const double> variant, std::span<const double> baseline) {
+  if (variant.size() != baseline.size() || variant.empty()) {
+    throw Error(fmt::format(
+        "paired statistics need two equally long, non-empty samples; got {} and {} values",
+        variant.size(), baseline.size()));
+  }
+  std::vector<double> d(variant.size());
+  for (std::size_t i = 0; i < d.size(); ++i)
+    d[i] = variant[i] - baseline[i];
+  return d;
+}
+
+}  // namespace
+
+double mean(std::span<const double> values) {
+  if (values.empty()) return kNaN;
+  double sum = 0.0;
+  for (const double v : values)
+    sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+double sample_std(std::span<const double> values) {
+  if (values.size() < 2) return kNaN;
+  const double m = mean(values);
+  double squares = 0.0;
+  for (const double v : values)
+    squares += (v - m) * (v - m);
+  return std::sqrt(squares / static_cast<double>(values.size() - 1));
+}
+
+double regularized_incomplete_beta(double a, double b, double x) {
+  if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0 && x <= 1.0) || std::isinf(a) || std::isinf(b)) {
+    throw Error(fmt::format(
+        "incomplete beta I_x(a, b) needs finite a > 0, b > 0 and x in [0, 1]; got a = {}, "
+        "b = {}, x = {}",
+        a, b, x));
+  }
+  return incomplete_beta(a, b, x, 1.0 - x);
+}
+
+double student_t_cdf(double t, double dof) {
+  check_dof(dof);
+  if (std::isnan(t)) return kNaN;
+  const double tail = upper_tail(std::abs(t), dof);
+  return t > 0.0 ? 1.0 - tail : tail;
+}
+
+double student_t_quantile(double p, double dof) {
+  check_dof(dof);
+  if (!(p > 0.0 && p < 1.0)) {
+    throw Error(fmt::format("Student t quantile: p must be in (0, 1), got {}", p));
+  }
+  if (p == 0.5) return 0.0;
+  if (p < 0.5) return -student_t_quantile(1.0 - p, dof);
+  // Solve P(T > t) = 1 - p: bracket by doubling, then bisect to the last representable digit.
+  const double target = 1.0 - p;
+  double low = 0.0;
+  double high = 1.0;
+  while (upper_tail(high, dof) > target)
+    high *= 2.0;
+  for (int i = 0; i < 2000 && high - low > 4 * std::numeric_limits<double>::epsilon() * high; ++i) {
+    const double middle = 0.5 * (low + high);
+    (upper_tail(middle, dof) > target ? low : high) = middle;
+  }
+  return 0.5 * (low + high);
+}
+
+Summary summarize(std::span<const double> values, double level) {
+  Summary summary;
+  summary.n = values.size();
+  summary.mean = mean(values);
+  summary.std = sample_std(values);
+  summary.ci = {kNaN, kNaN};
+  if (summary.n >= 2) {
+    const double half = student_t_quantile(0.5 + level / 2.0, static_cast<double>(summary.n - 1)) *
+                        summary.std / std::sqrt(static_cast<double>(summary.n));
+    summary.ci = {summary.mean - half, summary.mean + half};
+  }
+  return summary;
+}
+
+PairedTest paired_t_test(std::span<const double> variant, std::span<const double> baseline) {
+  const std::vector<double> d = differences(variant, baseline);
+  PairedTest test;
+  test.n = d.size();
+  test.mean_difference = mean(d);
+  test.std_difference = sample_std(d);
+  test.dof = static_cast<double>(test.n) - 1.0;
+  if (test.n < 2) {
+    test.t = test.p_value = kNaN;
+    return test;
+  }
+  if (test.std_difference == 0.0) {
+    const bool no_difference = test.mean_difference == 0.0;
+    test.t = no_difference
+                 ? kNaN
+                 : std::copysign(std::numeric_limits<double>::infinity(), test.mean_difference);
+    test.p_value = no_difference ? kNaN : 0.0;
+    return test;
+  }
+  test.t = test.mean_difference / (test.std_difference / std::sqrt(static_cast<double>(test.n)));
+  test.p_value = 2.0 * upper_tail(std::abs(test.t), test.dof);
+  return test;
+}
+
+Interval paired_bootstrap_ci(std::span<const double> variant, std::span<const double> baseline,
+                             int resamples, double level, PhiloxKey key) {
+  const std::vector<double> d = differences(variant, baseline);
+  if (resamples < 1) {
+    throw Error(fmt::format("bootstrap: resamples must be >= 1, got {}", resamples));
+  }
+  CounterRng rng(key);
+  std::vector<double> means(static_cast<std::size_t>(resamples));
+  for (double& resample_mean : means) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < d.size(); ++i)
+      sum += d[rng.below(d.size())];
+    resample_mean = sum / static_cast<double>(d.size());
+  }
+  std::sort(means.begin(), means.end());
+  const double alpha = 1.0 - level;
+  return {sorted_quantile(means, alpha / 2.0), sorted_quantile(means, 1.0 - alpha / 2.0)};
+}
+
+}  // namespace cadenza::stats

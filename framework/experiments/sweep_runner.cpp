@@ -1,0 +1,272 @@
+#include "experiments/sweep_runner.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "experiments/run_dir.hpp"
+#include "experiments/run_lock.hpp"
+#include "experiments/run_state.hpp"
+#include "experiments/sweep_threads.hpp"
+#include "experiments/worker_process.hpp"
+
+namespace cadenza {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// How often a sweep looks again at runs other processes hold, while it waits for them.
+constexpr auto kPollInterval = std::chrono::milliseconds(200);
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string join_words(const std::vector<std::string>& words) {
+  return fmt::format("{}", fmt::join(words, " "));
+}
+
+struct Attempt {
+  size_t index = 0;
+  int slot = 0;
+  RunLock lock;
+  nlohmann::json record;
+  Clock::time_point start;
+};
+
+class Runner {
+ public:
+  Runner(const SweepPlan& plan, fs::path folder, const SweepOptions& options)
+      : plan_(plan),
+        folder_(std::move(folder)),
+        options_(options),
+        allowed_(allowed_cpus()),
+        host_(host_name()) {
+    for (int slot = options_.jobs - 1; slot >= 0; --slot)
+      free_slots_.push_back(slot);
+  }
+
+  SweepResult run() {
+    result_.runs = shard_runs(plan_, options_.shard);
+    while (settled_.size() < result_.runs.size()) {
+      const bool others_hold_runs = start_what_we_can();
+      if (settled_.size() == result_.runs.size()) break;
+      if (active_.empty()) {
+        // Every run left is being trained by another process: wait for it to finish (or die).
+        std::this_thread::sleep_for(kPollInterval);
+        continue;
+      }
+      wait_for_a_worker(others_hold_runs && !free_slots_.empty());
+    }
+    std::sort(result_.done.begin(), result_.done.end());
+    std::sort(result_.failed.begin(), result_.failed.end());
+    return result_;
+  }
+
+ private:
+  // Starts attempts until the slots are full. Returns true when another process holds a run we
+  // still need.
+  bool start_what_we_can() {
+    bool others_hold_runs = false;
+    for (const size_t index : result_.runs) {
+      if (free_slots_.empty()) break;
+      if (settled_.contains(index) || is_active(index)) continue;
+      if (!consider(index)) others_hold_runs = true;
+    }
+    return others_hold_runs;
+  }
+
+  bool is_active(size_t index) const {
+    return std::any_of(active_.begin(), active_.end(),
+                       [index](const auto& entry) { return entry.second.index == index; });
+  }
+
+  // Takes the run's lock and skips or starts it. Returns false when another process holds it.
+  bool consider(size_t index) {
+    const PlannedRun& run = plan_.runs[index];
+    const RunFiles files = run_files(folder_, run);
+    std::optional<RunLock> lock = RunLock::try_acquire(files.lock);
+    if (!lock) return false;
+    const RunStatus status = read_run_status(files, folder_);
+    if (status.state == RunState::kDone) {
+      settle(index, true);
+      return true;
+    }
+    if (status.state == RunState::kFailed && (!options_.retry_failed || retried_.contains(index))) {
+      settle(index, false);
+      report(index, "failed", status.detail + " (--retry-failed tries it again)");
+      return true;
+    }
+    if (status.state == RunState::kFailed) retried_.insert(index);
+    launch(index, std::move(*lock), files);
+    return true;
+  }
+
+  void launch(size_t index, RunLock lock, const RunFiles& files) {
+    const PlannedRun& run = plan_.runs[index];
+    const bool configured = fs::exists(files.run_dir / "config.json");
+    std::vector<std::string> argv = {options_.cadenza_binary.string(), "train"};
+    if (configured) {
+      argv.insert(argv.end(), {"--resume", files.run_dir.string()});
+    } else {
+      argv.push_back(plan_.experiment.string());
+      argv.insert(argv.end(), run.override_args.begin(), run.override_args.end());
+      argv.insert(argv.end(), {"--runs-dir", (folder_ / "runs").string()});
+      if (fs::exists(files.run_dir)) argv.push_back("--force");
+    }
+    const int slot = free_slots_.back();
+    const CoreGrant grant =
+        grant_cores(run.resolved.config.threads, configured ? recorded_cores(files.run_dir) : 0,
+                    slot, options_.jobs, allowed_);
+
+    Attempt attempt{index, slot, std::move(lock), read_run_record(files.record), Clock::now()};
+    nlohmann::json& record = attempt.record;
+    const int number = record.value("attempts", 0) + 1;
+    for (const char* stale : {"ended", "seconds", "exit_code", "signal", "error"})
+      record.erase(stale);
+    record.update({{"run_id", run.run_id()},
+                   {"state", "running"},
+                   {"attempts", number},
+                   {"sweep_pid", ::getpid()},
+                   {"host", host_},
+                   {"started", utc_timestamp()},
+                   {"compute_cores", grant.cpus.size()},
+                   {"command", join_words(argv)},
+                   {"log", fs::relative(files.log, folder_).generic_string()}});
+    write_run_record(files.record, record);
+    fs::create_directories(files.log.parent_path());
+    {
+      std::ofstream log(files.log, std::ios::app);
+      log << fmt::format(
+          "===== cadenza sweep: attempt {} of run {} at {} (sweep pid {} on {}, {}): "
+          "{}\n",
+          number, run.run_id(), record["started"].get<std::string>(), ::getpid(), host_,
+          grant.cpus.empty() ? std::string("every core")
+                             : fmt::format("cores {}", fmt::join(grant.cpus, ",")),
+          record["command"].get<std::string>());
+    }
+    const pid_t pid = start_worker({argv, files.log, grant.cpus, attempt.lock.descriptor()});
+    free_slots_.pop_back();
+    record["worker_pid"] = pid;
+    write_run_record(files.record, record);
+    ++result_.attempts;
+    report(index, "start",
+           fmt::format("{}{}, {}", configured ? "resuming" : "fresh",
+                       number > 1 ? fmt::format(" (attempt {})", number) : "",
+                       grant.cpus.empty() ? std::string("every core")
+                                          : fmt::format("{} core(s)", grant.cpus.size())));
+    if (!grant.note.empty()) report(index, "note", grant.note);
+    active_.emplace(pid, std::move(attempt));
+  }
+
+  // Waits for one worker to exit and records its outcome. With `poll`, gives up after one poll
+  // interval (so that runs other processes release are picked up).
+  void wait_for_a_worker(bool poll) {
+    const auto deadline = Clock::now() + kPollInterval;
+    int status = 0;
+    pid_t pid = -1;
+    while (true) {
+      pid = ::waitpid(-1, &status, poll ? WNOHANG : 0);
+      if (pid > 0) break;
+      if (pid < 0 && errno != EINTR) {
+        throw Error(
+            fmt::format("cadenza sweep: waiting for workers failed: {}", std::strerror(errno)));
+      }
+      if (poll) {
+        if (Clock::now() >= deadline) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    const auto found = active_.find(pid);
+    if (found == active_.end()) return;
+    finish(found->second, decode_wait_status(status));
+    free_slots_.push_back(found->second.slot);
+    active_.erase(found);  // releases the run's lock
+  }
+
+  void finish(Attempt& attempt, const WorkerExit& exit) {
+    const PlannedRun& run = plan_.runs[attempt.index];
+    const RunFiles files = run_files(folder_, run);
+    const bool completed = exit.success() && RunDirectory::status_of(files.run_dir) == "completed";
+    const double seconds = std::chrono::duration<double>(Clock::now() - attempt.start).count();
+    nlohmann::json& record = attempt.record;
+    record.update({{"state", completed ? "completed" : "failed"},
+                   {"ended", utc_timestamp()},
+                   {"seconds", seconds},
+                   {"exit_code", exit.exit_code},
+                   {"signal", exit.signal}});
+    if (exit.success() && !completed) {
+      record["error"] = fmt::format(
+          "the worker exited 0 but {} is not completed (was the experiment file edited while the "
+          "sweep ran? its runs' ids would have changed)",
+          files.run_dir.string());
+    }
+    write_run_record(files.record, record);
+    settle(attempt.index, completed);
+    if (completed) {
+      const auto test = test_metrics(files.run_dir);
+      report(attempt.index, "done",
+             fmt::format("in {:.1f} s{}", seconds,
+                         test.is_object() && test.contains("nll")
+                             ? fmt::format(", test nll {:.4f}", test["nll"].get<double>())
+                             : std::string()));
+    } else {
+      report(attempt.index, "FAILED",
+             fmt::format(
+                 "{}; log {}",
+                 record.contains("error") ? record["error"].get<std::string>() : exit.describe(),
+                 files.log.string()));
+    }
+  }
+
+  void settle(size_t index, bool done) {
+    settled_.insert(index);
+    (done ? result_.done : result_.failed).push_back(index);
+  }
+
+  void report(size_t index, const std::string& event, const std::string& detail) const {
+    const PlannedRun& run = plan_.runs[index];
+    fmt::print(stderr, "[sweep {} {}/{}] {:<6} {} ({}, seed {}){}{}\n", plan_.name, settled_.size(),
+               result_.runs.size(), event, run.run_id(), run.variant, run.resolved.config.seed,
+               detail.empty() ? "" : ": ", detail);
+    std::fflush(stderr);
+  }
+
+  const SweepPlan& plan_;
+  const fs::path folder_;
+  const SweepOptions& options_;
+  const std::vector<int> allowed_;
+  const std::string host_;
+  std::vector<int> free_slots_;
+  std::map<pid_t, Attempt> active_;
+  std::set<size_t> settled_;
+  std::set<size_t> retried_;
+  SweepResult result_;
+};
+
+}  // namespace
+
+SweepResult run_sweep(const SweepPlan& plan, const fs::path& folder, const SweepOptions& options) {
+  if (options.jobs < 1) {
+    throw UsageError(fmt::format("--jobs {}: must be at least 1", options.jobs));
+  }
+  Runner runner(plan, folder, options);
+  return runner.run();
+}
+
+}  // namespace cadenza

@@ -1,0 +1,50 @@
+// Runs a sweep's plan, or one shard of it, on `jobs` worker processes (experiments/
+// worker_process.hpp), resumably and cooperatively:
+//
+//   for each run of the shard, in plan order, while a worker slot is free:
+//     take the run's lock without waiting; a run another process holds is left to it and looked
+//     at again later;
+//     under the lock, read the run's files (experiments/run_state.hpp): done -> skip; failed ->
+//     skip (unless retry_failed: one new attempt per invocation); otherwise start an attempt:
+//       `cadenza train --resume RUN_DIR` when the run directory has its config.json (it continues
+//       from its newest valid checkpoint, or starts over in place when it has none), else
+//       `cadenza train EXPERIMENT key=value ... --runs-dir <sweep>/runs` (with --force over a
+//       directory an earlier attempt created but never configured);
+//     the lock is held (by the sweep and its child) until the child has exited and its outcome
+//     is recorded in state/<run id>.json.
+//
+// It returns once every run of the shard is done or failed, waiting for runs other processes are
+// training. A sweep killed at any moment (SIGKILL included) leaves no stale lock (the kernel drops
+// flock locks with the last descriptor; the children die with the sweep): a restart finds each
+// run done, partial (resumed from its checkpoint) or pending, so no run is lost or trained twice.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "experiments/sweep_plan.hpp"
+
+namespace cadenza {
+
+struct SweepOptions {
+  int jobs = 1;
+  Shard shard;
+  bool retry_failed = false;
+  std::filesystem::path cadenza_binary;  // the workers run `<binary> train ...`
+};
+
+struct SweepResult {
+  std::vector<size_t> runs;    // the shard's runs (indices into plan.runs), plan order
+  std::vector<size_t> done;    // completed, now or before
+  std::vector<size_t> failed;  // failed, now or before (not retried)
+  size_t attempts = 0;         // attempts this process started
+
+  bool complete() const { return done.size() == runs.size(); }
+};
+
+// Progress goes to stderr, one line per event. Throws Error when a worker cannot be started or
+// the sweep folder cannot be written.
+SweepResult run_sweep(const SweepPlan& plan, const std::filesystem::path& folder,
+                      const SweepOptions& options);
+
+}  // namespace cadenza

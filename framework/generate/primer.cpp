@@ -1,0 +1,104 @@
+#include "generate/primer.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "data/midi.hpp"
+
+namespace cadenza {
+namespace {
+
+constexpr std::string_view kDatasetPrefix = "dataset:";
+constexpr std::string_view kValidForms =
+    "pass a MIDI file or dataset:SPLIT:INDEX with SPLIT = train, valid or test";
+
+PianoRoll dataset_primer(std::string_view spec, const Dataset& dataset, std::string& description) {
+  const std::string_view rest = spec.substr(kDatasetPrefix.size());
+  const size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) {
+    throw UsageError(
+        fmt::format("--primer \"{}\": expected dataset:SPLIT:INDEX, e.g. "
+                    "dataset:test:0",
+                    spec));
+  }
+  const std::string_view split_name = rest.substr(0, colon);
+  const std::string_view index_text = rest.substr(colon + 1);
+  int split = -1;
+  for (size_t i = 0; i < kSplitNames.size(); ++i) {
+    if (kSplitNames[i] == split_name) split = static_cast<int>(i);
+  }
+  if (split < 0) {
+    throw UsageError(
+        fmt::format("--primer \"{}\": split \"{}\" is not train, valid or test", spec, split_name));
+  }
+  const SplitRolls& rolls = dataset.splits[static_cast<size_t>(split)];
+  int64_t index = -1;
+  const auto [end, error] =
+      std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  if (error != std::errc() || end != index_text.data() + index_text.size() || index < 0 ||
+      index >= rolls.sequences()) {
+    throw UsageError(fmt::format(
+        "--primer \"{}\": index \"{}\" is not a sequence of the {} split of {}; valid: 0..{}", spec,
+        index_text, split_name, dataset.info.name, rolls.sequences() - 1));
+  }
+  description = fmt::format("{} sequence {} of {}", split_name, index, dataset.info.name);
+  return rolls.sequence(index, dataset.info.lowest_pitch);
+}
+
+PianoRoll midi_primer(std::string_view spec, const Dataset& dataset, int frames_per_quarter,
+                      int64_t& dropped, std::string& description) {
+  const std::filesystem::path path(spec);
+  if (!std::filesystem::is_regular_file(path)) {
+    throw UsageError(fmt::format("--primer \"{}\": no such file; {}", spec, kValidForms));
+  }
+  PianoRollOptions options;
+  options.frames_per_quarter = frames_per_quarter;
+  options.lowest_pitch = dataset.info.lowest_pitch;
+  options.pitches = dataset.info.num_pitches;
+  MidiFile midi;
+  try {
+    midi = read_midi(path);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("--primer: {}", e.what()));
+  }
+  PianoRoll roll = midi_to_piano_roll(midi, options, &dropped);
+  if (roll.frames == 0) {
+    throw InputError(fmt::format(
+        "--primer {}: the MIDI file has no note within the model's pitches {}..{} (MIDI)",
+        path.string(), options.lowest_pitch, options.lowest_pitch + options.pitches - 1));
+  }
+  description = fmt::format("MIDI file {}", path.string());
+  return roll;
+}
+
+}  // namespace
+
+Primer load_primer(std::string_view spec, const Dataset& dataset, int frames_per_quarter,
+                   int64_t max_frames) {
+  Primer primer;
+  if (spec.empty()) {
+    primer.roll.frames = 1;
+    primer.roll.pitches = dataset.info.num_pitches;
+    primer.roll.lowest_pitch = dataset.info.lowest_pitch;
+    primer.roll.cells.assign(static_cast<size_t>(primer.roll.pitches), 0);
+    primer.description = "one silent frame";
+    return primer;
+  }
+  if (spec.starts_with(kDatasetPrefix)) {
+    primer.roll = dataset_primer(spec, dataset, primer.description);
+  } else {
+    primer.roll =
+        midi_primer(spec, dataset, frames_per_quarter, primer.dropped_notes, primer.description);
+  }
+  if (max_frames > 0 && primer.roll.frames > max_frames) {
+    primer.roll.frames = max_frames;
+    primer.roll.cells.resize(static_cast<size_t>(max_frames * primer.roll.pitches));
+    primer.description += fmt::format(" (first {} frames)", max_frames);
+  }
+  return primer;
+}
+
+}  // namespace cadenza

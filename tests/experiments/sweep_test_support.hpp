@@ -1,0 +1,178 @@
+// Helpers for the sweep tests: run `cadenza sweep` in the foreground or in the background (in its
+// own process group, so that a test can SIGKILL the sweep with all its workers), and read what a
+// sweep left behind.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "experiments/run_state.hpp"
+#include "experiments/sweep_plan.hpp"
+#include "support/process.hpp"
+
+extern char** environ;
+
+namespace cadenza::testing {
+
+// A scratch experiment extending the shipped experiments/<base>.json with `body` (JSON members,
+// comma-led), named `name`.
+inline std::filesystem::path experiment_extending(const ScratchDir& dir, const std::string& base,
+                                                  const std::string& name,
+                                                  const std::string& body) {
+  const auto path = dir / (name + ".json");
+  std::ofstream(path) << R"({"extends": ")"
+                      << (source_dir() / "experiments" / (base + ".json")).string()
+                      << R"(", "name": ")" << name << "\"" << body << "}";
+  return path;
+}
+
+// The last non-empty line of `text`, parsed as JSON (what `cadenza sweep` prints last).
+inline nlohmann::json last_json_line(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) last = line;
+  }
+  return nlohmann::json::parse(last, nullptr, false);
+}
+
+inline size_t count_occurrences(const std::string& text, const std::string& fragment) {
+  size_t count = 0;
+  for (auto at = text.find(fragment); at != std::string::npos;
+       at = text.find(fragment, at + fragment.size())) {
+    ++count;
+  }
+  return count;
+}
+
+// metrics.jsonl rows without the wall-clock fields (and without run_id when asked).
+inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir,
+                                                           bool drop_run_id = false) {
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(slurp(run_dir / "metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto row = nlohmann::json::parse(line);
+    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"})
+      row.erase(timing);
+    if (drop_run_id) row.erase("run_id");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+inline nlohmann::json read_json(const std::filesystem::path& path) {
+  return nlohmann::json::parse(slurp(path));
+}
+
+// `cadenza ARGS...` started in the background as the leader of a new process group, its stdout
+// and stderr going to files in `dir`.
+class BackgroundCadenza {
+ public:
+  BackgroundCadenza(const std::vector<std::string>& arguments, const std::filesystem::path& dir,
+                    const std::string& label)
+      : out_(dir / (label + ".out")), err_(dir / (label + ".err")) {
+    std::vector<std::string> words = {CADENZA_BINARY};
+    words.insert(words.end(), arguments.begin(), arguments.end());
+    std::vector<char*> argv;
+    for (auto& word : words)
+      argv.push_back(word.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    const int error =
+        posix_spawn(&pid_, CADENZA_BINARY, &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (error != 0) {
+      ADD_FAILURE() << "cannot start " << CADENZA_BINARY << ": " << error;
+      pid_ = -1;
+    }
+  }
+  ~BackgroundCadenza() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(-pid_, SIGKILL);
+      wait();
+    }
+  }
+  BackgroundCadenza(const BackgroundCadenza&) = delete;
+  BackgroundCadenza& operator=(const BackgroundCadenza&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // SIGKILL to the whole process group: the sweep and every worker.
+  void kill_group() const { ::kill(-pid_, SIGKILL); }
+  // SIGKILL to the sweep process alone: its workers must die with it (PR_SET_PDEATHSIG).
+  void kill_leader() const { ::kill(pid_, SIGKILL); }
+  // Exit code, or 128 + the signal that killed it.
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string out() const { return slurp(out_); }
+  std::string err() const { return slurp(err_); }
+
+ private:
+  std::filesystem::path out_, err_;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+// Polls `condition` every 5 ms for up to `limit`; returns whether it became true.
+template <class Condition>
+bool wait_until(Condition condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+// The newest checkpoint step of every run of the sweep in `folder` (-1: none).
+inline std::vector<int64_t> checkpoint_steps(const SweepPlan& plan,
+                                             const std::filesystem::path& folder) {
+  std::vector<int64_t> steps;
+  for (const auto& run : plan.runs)
+    steps.push_back(newest_checkpoint_step(folder / run.dir));
+  return steps;
+}
+
+// Waits until some run of the sweep in `folder` has written a checkpoint newer than `before` and
+// is not completed: a real moment in the middle of a run.
+inline bool wait_for_progress(const SweepPlan& plan, const std::filesystem::path& folder,
+                              const std::vector<int64_t>& before) {
+  return wait_until(
+      [&] {
+        for (size_t i = 0; i < plan.runs.size(); ++i) {
+          const std::filesystem::path run_dir = folder / plan.runs[i].dir;
+          if (newest_checkpoint_step(run_dir) > before[i] &&
+              slurp(run_dir / "manifest.json").find("\"completed\"") == std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(60));
+}
+
+}  // namespace cadenza::testing

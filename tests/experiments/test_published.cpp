@@ -1,0 +1,175 @@
+// results/published/: every number of DESIGN.md §6 is there with its citation and an honest
+// verified flag; the loader rejects malformed files naming the file and the field; lookups name
+// the valid ids.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+#include "core/error.hpp"
+#include "experiments/published.hpp"
+#include "support/process.hpp"
+
+namespace cadenza {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+fs::path published_dir() {
+  return testing::source_dir() / "results" / "published";
+}
+
+// DESIGN.md §6, row by row: (id, dataset, test nll, verified).
+const std::vector<std::tuple<std::string, std::string, double, bool>> kDesignTable = {
+    {"boulanger2012/rnn", "JSB_Chorales", 8.71, false},
+    {"boulanger2012/rnn", "Nottingham", 4.46, false},
+    {"boulanger2012/rnn", "MuseData", 8.13, false},
+    {"boulanger2012/rnn", "Piano_midi", 8.37, false},
+    {"chung2014/lstm", "JSB_Chorales", 8.67, false},
+    {"chung2014/lstm", "Nottingham", 3.20, false},
+    {"chung2014/lstm", "MuseData", 6.23, false},
+    {"bai2018/lstm", "JSB_Chorales", 8.45, true},
+    {"bai2018/lstm", "Nottingham", 3.29, true},
+    {"bai2018/tcn", "JSB_Chorales", 8.10, true},
+    {"bai2018/tcn", "Nottingham", 3.07, true},
+    {"zakovskis2021/lstm", "JSB_Chorales", 8.33, true},
+    {"zakovskis2021/lstm", "Nottingham", 3.25, true},
+    {"zakovskis2021/lstm", "MuseData", 7.24, true},
+    {"zakovskis2021/lstm", "Piano_midi", 7.54, true},
+};
+
+TEST(Published, EveryDesignNumberIsPresentWithCitation) {
+  const std::vector<PublishedNumber> numbers = load_published(published_dir());
+  EXPECT_EQ(numbers.size(), kDesignTable.size()) << "an entry is not in DESIGN.md §6";
+  for (const auto& [id, dataset, value, verified] : kDesignTable) {
+    const PublishedNumber& number = find_published(numbers, id, dataset);
+    EXPECT_DOUBLE_EQ(number.value, value) << id << " " << dataset;
+    EXPECT_EQ(number.verified, verified) << id << " " << dataset;
+    EXPECT_EQ(number.metric, "test_nll");
+    EXPECT_FALSE(number.table.empty());
+    EXPECT_FALSE(number.protocol.empty());
+    EXPECT_FALSE(number.model.empty());
+  }
+  // Full citations: authors, title, venue and year.
+  EXPECT_NE(find_published(numbers, "bai2018/lstm", "JSB_Chorales")
+                .citation.find("Bai, J. Zico Kolter, Vladlen Koltun. An Empirical Evaluation"),
+            std::string::npos);
+  EXPECT_NE(find_published(numbers, "boulanger2012/rnn", "MuseData").citation.find("ICML"),
+            std::string::npos);
+  EXPECT_NE(find_published(numbers, "chung2014/lstm", "Nottingham").citation.find("1412.3555"),
+            std::string::npos);
+  EXPECT_NE(find_published(numbers, "zakovskis2021/lstm", "Piano_midi").citation.find("2021"),
+            std::string::npos);
+  // Chung 2014 has no Piano-midi number in DESIGN.md §6.
+  EXPECT_THROW(find_published(numbers, "chung2014/lstm", "Piano_midi"), ConfigError);
+}
+
+TEST(Published, LookupErrorsNameTheValidChoices) {
+  const std::vector<PublishedNumber> numbers = load_published(published_dir());
+  try {
+    find_published(numbers, "bai2018/gru", "JSB_Chorales");
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("'bai2018/gru'"), std::string::npos) << message;
+    for (const char* id : {"bai2018/lstm", "bai2018/tcn", "boulanger2012/rnn", "chung2014/lstm",
+                           "zakovskis2021/lstm"}) {
+      EXPECT_NE(message.find(id), std::string::npos) << message;
+    }
+  }
+  try {
+    find_published(numbers, "bai2018/tcn", "MuseData");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("it has: JSB_Chorales, Nottingham"), std::string::npos)
+        << e.what();
+  }
+}
+
+nlohmann::json valid_entry() {
+  return {{"id", "paper2020/lstm"},
+          {"citation", "A. Author. Title. Venue, 2020."},
+          {"table", "Table 1"},
+          {"model", "LSTM"},
+          {"dataset", "JSB_Chorales"},
+          {"metric", "test_nll"},
+          {"value", 8.0},
+          {"protocol", "as ours"},
+          {"verified", false},
+          {"verification", "recalled"}};
+}
+
+// Writes paper2020.json holding `entries` and expects load_published to fail naming the file and
+// `expected` in the message.
+void expect_rejected(const std::vector<nlohmann::json>& entries, const std::string& expected) {
+  ScratchDir dir;
+  const fs::path file = dir / "paper2020.json";
+  nlohmann::json root = {{"format", "cadenza-published"}, {"format_version", 1}};
+  root["entries"] = entries;
+  std::ofstream(file) << root;
+  try {
+    load_published(dir.path());
+    FAIL() << "accepted: " << root.dump();
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  }
+}
+
+TEST(Published, MalformedEntriesAreRejectedNamingFileAndField) {
+  {
+    ScratchDir dir;
+    nlohmann::json root = {{"format", "cadenza-published"}, {"format_version", 1}};
+    root["entries"] = std::vector<nlohmann::json>{valid_entry()};
+    std::ofstream(dir / "paper2020.json") << root;
+    const auto numbers = load_published(dir.path());
+    ASSERT_EQ(numbers.size(), 1u);
+    EXPECT_EQ(numbers[0].id, "paper2020/lstm");
+    EXPECT_DOUBLE_EQ(numbers[0].value, 8.0);
+  }
+  auto missing = valid_entry();
+  missing.erase("citation");
+  expect_rejected({missing}, "missing 'citation'");
+  auto unknown = valid_entry();
+  unknown["year"] = 2020;
+  expect_rejected({unknown}, "unknown key 'year'");
+  auto not_number = valid_entry();
+  not_number["value"] = "8.0";
+  expect_rejected({not_number}, "'value' must be a finite number");
+  auto bad_dataset = valid_entry();
+  bad_dataset["dataset"] = "JSB";
+  expect_rejected({bad_dataset}, "valid: JSB_Chorales, Nottingham, MuseData, Piano_midi");
+  auto bad_flag = valid_entry();
+  bad_flag["verified"] = "yes";
+  expect_rejected({bad_flag}, "'verified' must be true or false");
+  auto wrong_id = valid_entry();
+  wrong_id["id"] = "other2020/lstm";
+  expect_rejected({wrong_id}, "must be 'paper2020/<model>'");
+  auto bad_metric = valid_entry();
+  bad_metric["metric"] = "nll";
+  expect_rejected({bad_metric}, "valid: test_nll");
+  expect_rejected({valid_entry(), valid_entry()}, "repeats");
+  expect_rejected({}, "'entries' must be a non-empty array");
+}
+
+TEST(Published, MissingFolderAndBadFilesAreInputErrors) {
+  ScratchDir dir;
+  EXPECT_THROW(load_published(dir / "nowhere"), InputError);
+  EXPECT_THROW(load_published(dir.path()), InputError);  // no *.json
+  std::ofstream(dir / "broken.json") << "{not json";
+  try {
+    load_published(dir.path());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("broken.json: not valid JSON"), std::string::npos);
+  }
+  std::ofstream(dir / "broken.json") << R"({"format": "cadenza-published", "format_version": 2,
+                                            "entries": []})";
+  EXPECT_THROW(load_published(dir.path()), InputError);
+}
+
+}  // namespace
+}  // namespace cadenza
