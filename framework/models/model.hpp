@@ -46,11 +46,11 @@ class SequenceModel {
   // (seed, step); a scheduled-sampling ramp follows `step` too.
   virtual void set_training_step(uint64_t seed, uint64_t step) = 0;
 
-  // One training batch from the loader: forward, masked sigmoid BCE, backward. With scheduled
-  // sampling (model.scheduled_sampling), a teacher-forced pass first picks the decoder inputs. The
-  // loss is the mean over scored frames of the nats summed over keys, so gradients are scaled by 1
-  // / scored frames; they accumulate into the parameters' grads (the caller zeroes them). Returns
-  // the summed nll and the number of scored frames; `sink` sees the outputs.
+  // One training batch from the loader: forward, masked sigmoid BCE, backward. The loss is the
+  // mean over scored frames of the nats summed over keys, so gradients are scaled by
+  // 1 / scored frames; they accumulate into the parameters' grads (the caller zeroes them).
+  // Returns the summed nll and the number of scored frames; `sink` sees the outputs. With
+  // scheduled sampling (model.scheduled_sampling), a teacher-forced pass first picks the inputs.
   virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink) = 0;
 
   // The full-sequence protocol (README, "Metrics"): scores frames 2..T of every sequence of
