@@ -3,9 +3,10 @@
 //   nll        nats per scored frame: the Bernoulli negative log-likelihood of the targets under
 //              sigmoid(logits), summed over keys and scored frames, divided by the number of
 //              scored frames. Per key, from the logit x and target y, in double:
-//              max(x, 0) - x y + log(1 + exp(-|x|))  (the softplus form, stable for any x; the
-//              same expression as nn/losses.hpp's sigmoid_bce_loss). oneDNN's f32 exp/log/
-//              soft_relu are not used: their absolute error (~1e-6 near 0) exceeds this metric's.
+//              max(x, 0) - x y + log(1 + exp(-|x|))  (the softplus form, stable for any x).
+//              The training loss (nn/losses.hpp, SigmoidBceLoss) computes the same quantity in
+//              f32 on oneDNN's soft_relu for speed; the metric does not, because f32's absolute
+//              error (~1e-6 near 0) exceeds the precision reported here.
 //   acc        TP / (TP + FP + FN) (Bay et al. 2009) over all scored frames and keys, with a key
 //              predicted on when sigmoid(x) >= 0.5, i.e. x >= 0, and on in the target when y >=
 //              0.5.

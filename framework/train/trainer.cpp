@@ -51,9 +51,9 @@ struct InjectedNan {
     return injected;
   }
 
-  // True when the loss of update `step` is to be replaced by NaN (uses up one injection).
-  bool fires_at(int64_t step) {
-    if (step != this->step || remaining == 0) return false;
+  // True when the loss of update `update` is to be replaced by NaN (uses up one injection).
+  bool fires_at(int64_t update) {
+    if (update != step || remaining == 0) return false;
     --remaining;
     return true;
   }

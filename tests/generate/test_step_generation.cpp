@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "models/model.hpp"
+#include "models/model_variants.hpp"
 
 namespace cadenza {
 namespace {
@@ -22,28 +23,10 @@ constexpr int kContext = 4;
 constexpr int kTarget = 3;
 constexpr int64_t kLength = 12;  // segments start at 1, 4, 7, 10 (the last one partial)
 
-struct Variant {
-  const char* name;
-  const char* type;
-  const char* attention;
-  const char* style;
-  int encoder_hidden;
-  bool bidirectional;
-};
-
-void PrintTo(const Variant& variant, std::ostream* out) {
-  *out << variant.name;
-}
+using Variant = testing::ModelVariant;
 
 config::ModelConfig config_for(const Variant& variant) {
-  config::ModelConfig config;
-  config.type = variant.type;
-  config.attention = variant.attention;
-  config.attention_style = variant.style;
-  config.layers = 2;
-  config.hidden_size = 8;
-  config.encoder_hidden_size = variant.encoder_hidden;
-  config.bidirectional_encoder = variant.bidirectional;
+  config::ModelConfig config = testing::variant_config(variant, 8);
   // Dropout must be off while generating, whatever the config says.
   config.dropout.output = 0.3;
   return config;

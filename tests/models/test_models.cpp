@@ -8,6 +8,7 @@
 
 #include "core/rng.hpp"
 #include "models/model.hpp"
+#include "models/model_variants.hpp"
 
 namespace cadenza {
 namespace {
@@ -44,31 +45,11 @@ Batch make_batch(const config::ModelConfig& model, CounterRng& rng) {
   return batch;
 }
 
-struct Variant {
-  const char* name;
-  const char* type;
-  const char* attention;
-  const char* style;
-  int encoder_hidden;
-  bool bidirectional;
-};
-
-// Names the variant in test listings (ctest shows the parameter).
-void PrintTo(const Variant& variant, std::ostream* out) {
-  *out << variant.name;
-}
+using Variant = testing::ModelVariant;
 
 // Two layers of 4 units: small enough for finite differences over every parameter.
 config::ModelConfig config_for(const Variant& variant) {
-  config::ModelConfig config;
-  config.type = variant.type;
-  config.attention = variant.attention;
-  config.attention_style = variant.style;
-  config.layers = 2;
-  config.hidden_size = 4;
-  config.encoder_hidden_size = variant.encoder_hidden;
-  config.bidirectional_encoder = variant.bidirectional;
-  return config;
+  return testing::variant_config(variant, 4);
 }
 
 class ModelGradients : public ::testing::TestWithParam<Variant> {};
