@@ -1,12 +1,18 @@
 // `cadenza bench --config FILE [--steps N]`: times full training steps (forward, loss, backward,
 // clipping, optimiser update) of the configured model on synthetic frames of the configured
 // shape, and prints one JSON line. No dataset is read.
+//
+// The machine is shared, so its speed drifts within seconds. The timed steps therefore come in
+// blocks of four, each block after one sgemm of a fixed shape on the same threads, and a step's
+// efficiency is its model GFLOP/s over its block's sgemm GFLOP/s: "fraction_of_sgemm_peak" is
+// the median of these per-step ratios, a ratio measured in one run.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "cli/commands.hpp"
 #include "config/resolve.hpp"
@@ -82,6 +88,37 @@ double model_flops(const config::ExperimentConfig& config) {
   return 3.0 * forward;
 }
 
+// The sgemm peak reference: the larger (and faster) shape of BM_gemm_sgemm,
+// C [4096, 2048] = A [4096, 1024] x B [1024, 2048], about 80 ms on 2 cores.
+class SgemmProbe {
+ public:
+  SgemmProbe() : a_(kM * kK), b_(kK * kN), c_(kM * kN) {
+    CounterRng rng(derive_key(0x5E3A, 0));
+    for (float& v : a_)
+      v = 2.0f * rng.uniform() - 1.0f;
+    for (float& v : b_)
+      v = 2.0f * rng.uniform() - 1.0f;
+  }
+
+  // GFLOP/s of one sgemm call.
+  double measure() {
+    const auto start = std::chrono::steady_clock::now();
+    dnnl_sgemm('N', 'N', kM, kN, kK, 1.0f, a_.data(), kK, b_.data(), kN, 0.0f, c_.data(), kN);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return 2.0 * kM * kN * kK / seconds / 1e9;
+  }
+
+ private:
+  static constexpr int64_t kM = 4096, kN = 2048, kK = 1024;
+  std::vector<float> a_, b_, c_;
+};
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, Action& action) {
@@ -116,30 +153,47 @@ void add_bench_command(CLI::App& app, Action& action) {
       const auto parameters = model->parameters();
       Optimizer optimizer(config.train.optimizer, parameters);
       const Batch batch = synthetic_batch(config);
-      std::vector<double> step_ms;
+      const double flops = model_flops(config);
+      uint64_t step = 0;
       double frames = 0.0;
-      for (int i = 0; i < options->warmup + options->steps; ++i) {
+      // One training step (its index seeds dropout); returns its wall time in ms.
+      const auto train_step = [&] {
         const auto start = std::chrono::steady_clock::now();
         for (const auto& named : parameters)
           named.parameter->grad.zero();
-        model->set_training_step(static_cast<uint64_t>(config.seed), static_cast<uint64_t>(i));
+        model->set_training_step(static_cast<uint64_t>(config.seed), step++);
         const LossValue loss = model->train_batch(batch, {});
         clip_grad_norm(parameters, config.train.clip_norm);
         optimizer.step(config.train.optimizer.lr);
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count();
-        if (i >= options->warmup) {
+        frames = static_cast<double>(loss.scored_frames);
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+      };
+      for (int i = 0; i < options->warmup; ++i)
+        train_step();
+      // Blocks of kStepsPerProbe timed steps, each after one sgemm and one untimed step that
+      // brings the model's weights back into the caches the sgemm's 24 MB evicted.
+      constexpr int kStepsPerProbe = 4;
+      SgemmProbe sgemm;
+      std::vector<double> step_ms, sgemm_gflops, fraction_of_peak;
+      while (static_cast<int>(step_ms.size()) < options->steps) {
+        const double peak = sgemm.measure();
+        sgemm_gflops.push_back(peak);
+        train_step();
+        for (int k = 0; k < kStepsPerProbe && static_cast<int>(step_ms.size()) < options->steps;
+             ++k) {
+          const double ms = train_step();
           step_ms.push_back(ms);
-          frames = static_cast<double>(loss.scored_frames);
+          fraction_of_peak.push_back(flops / (ms / 1e3) / 1e9 / peak);
         }
       }
-      std::sort(step_ms.begin(), step_ms.end());
-      const double median = step_ms[step_ms.size() / 2];
+      const double step_ms_median = median(step_ms);
       const nlohmann::json result = {
-          {"frames_per_s", frames / (median / 1e3)},
-          {"step_ms_median", median},
-          {"model_gflops_per_s", model_flops(config) / (median / 1e3) / 1e9},
+          {"frames_per_s", frames / (step_ms_median / 1e3)},
+          {"step_ms_median", step_ms_median},
+          {"model_gflops_per_s", flops / (step_ms_median / 1e3) / 1e9},
+          {"sgemm_gflops_per_s", median(sgemm_gflops)},
+          {"fraction_of_sgemm_peak", median(fraction_of_peak)},
           {"threads", budget.compute},
           {"steps", options->steps},
           {"model", config.model.type},

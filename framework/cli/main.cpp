@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "cli/commands.hpp"
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 
 namespace {
@@ -68,6 +69,7 @@ const std::string& cadenza::cli::command_line() {
 }
 
 int main(int argc, char** argv) {
+  cadenza::keep_freed_memory_for_reuse();
   try {
     return run(argc, argv);
   } catch (const cadenza::ConfigError& e) {

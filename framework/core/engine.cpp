@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <memory>
+
 namespace cadenza {
 
 dnnl::engine& cpu_engine() {
@@ -12,6 +15,53 @@ dnnl::engine& cpu_engine() {
 dnnl::stream& cpu_stream() {
   static dnnl::stream stream(cpu_engine());
   return stream;
+}
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+// The calling thread's scratchpad, at least `bytes` long and 64-byte aligned. Growing it drops
+// the old buffer: callers use the pointer for one execution only.
+void* thread_scratchpad(std::size_t bytes) {
+  constexpr std::size_t kAlignment = 64;
+  thread_local std::unique_ptr<void, FreeDeleter> buffer;
+  thread_local std::size_t capacity = 0;
+  if (bytes > capacity) {
+    const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    buffer.reset(std::aligned_alloc(kAlignment, rounded));
+    if (!buffer) throw std::bad_alloc();
+    capacity = rounded;
+  }
+  return buffer.get();
+}
+
+}  // namespace
+
+dnnl::primitive_attr user_scratchpad_attr(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory scratchpad_arg(const dnnl::primitive& primitive) {
+  const dnnl_memory_desc_t* query =
+      dnnl_primitive_desc_query_md(primitive.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  if (query == nullptr) return {};
+  const dnnl::memory::desc desc(*query);
+  if (desc.get_size() == 0) return {};
+  return dnnl::memory(desc, cpu_engine(), nullptr);
+}
+
+void execute_and_wait(const dnnl::primitive& primitive,
+                      std::unordered_map<int, dnnl::memory>& args) {
+  const auto scratchpad = args.find(DNNL_ARG_SCRATCHPAD);
+  if (scratchpad != args.end()) {
+    scratchpad->second.set_data_handle(thread_scratchpad(scratchpad->second.get_desc().get_size()));
+  }
+  primitive.execute(cpu_stream(), args);
+  cpu_stream().wait();
 }
 
 std::string onednn_version() {

@@ -175,13 +175,14 @@ Lstm::LayerPrimitives& Lstm::primitives(int64_t layer, int64_t steps, int64_t ba
   dnnl::lstm_forward::desc fwd_desc(dnnl::prop_kind::forward_training, direction, src, src_iter,
                                     src_iter_c, weights_layer, weights_iter, bias, dst, src_iter,
                                     src_iter_c);
-  p->fwd_pd = dnnl::lstm_forward::primitive_desc(fwd_desc, cpu_engine());
+  p->fwd_pd = dnnl::lstm_forward::primitive_desc(fwd_desc, user_scratchpad_attr(), cpu_engine());
   p->fwd = dnnl::lstm_forward(p->fwd_pd);
   dnnl::lstm_backward::desc bwd_desc(dnnl::prop_kind::backward, direction, src, src_iter,
                                      src_iter_c, weights_layer, weights_iter, bias, dst, src_iter,
                                      src_iter_c, diff_src, diff_iter, diff_iter, diff_weights_layer,
                                      diff_weights_iter, bias, diff_dst, diff_iter, diff_iter);
-  p->bwd_pd = dnnl::lstm_backward::primitive_desc(bwd_desc, cpu_engine(), p->fwd_pd);
+  p->bwd_pd = dnnl::lstm_backward::primitive_desc(bwd_desc, user_scratchpad_attr(), cpu_engine(),
+                                                  p->fwd_pd);
   p->bwd = dnnl::lstm_backward(p->bwd_pd);
 
   auto unbound = [](const memory::desc& md) { return memory(md, cpu_engine(), nullptr); };
@@ -200,6 +201,8 @@ Lstm::LayerPrimitives& Lstm::primitives(int64_t layer, int64_t steps, int64_t ba
                   DNNL_ARG_DIFF_DST_LAYER, DNNL_ARG_DIFF_DST_ITER, DNNL_ARG_DIFF_DST_ITER_C}) {
     p->bwd_args[arg] = unbound(b.query_md(dnnl::query::exec_arg_md, arg));
   }
+  if (memory scratchpad = scratchpad_arg(p->fwd)) p->fwd_args[DNNL_ARG_SCRATCHPAD] = scratchpad;
+  if (memory scratchpad = scratchpad_arg(p->bwd)) p->bwd_args[DNNL_ARG_SCRATCHPAD] = scratchpad;
   state.cache.push_back(std::move(p));
   return *state.cache.back();
 }
@@ -258,8 +261,7 @@ void Lstm::forward_layer(int64_t layer, int64_t steps, int64_t batch, LstmLayerT
   a[DNNL_ARG_DST_ITER].set_data_handle(dst_iter);
   a[DNNL_ARG_DST_ITER_C].set_data_handle(handle(lt.cT));
   a[DNNL_ARG_WORKSPACE].set_data_handle(handle(lt.workspace));
-  p.fwd.execute(cpu_stream(), a);
-  cpu_stream().wait();
+  execute_and_wait(p.fwd, a);
   if (low) {
     reorders_.reorder(lt.output_lp, lt.output.memory());
     reorders_.reorder(lt.hT_lp, wrap_memory(state_desc, lt.hT.data()));
@@ -327,8 +329,7 @@ void Lstm::backward_layer(int64_t layer, const LstmLayerTape& lt, const Tensor& 
   a[DNNL_ARG_DIFF_WEIGHTS_LAYER].set_data_handle(handle(state.diff_weights_layer));
   a[DNNL_ARG_DIFF_WEIGHTS_ITER].set_data_handle(handle(state.diff_weights_iter));
   a[DNNL_ARG_DIFF_BIAS].set_data_handle(handle(state.diff_bias));
-  p.bwd.execute(cpu_stream(), a);
-  cpu_stream().wait();
+  execute_and_wait(p.bwd, a);
 }
 
 // Adds the diff-weight scratch of every layer into the parameter gradients (PyTorch layout).

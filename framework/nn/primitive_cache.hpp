@@ -1,9 +1,11 @@
 // oneDNN primitives built once per (operation, memory descriptors, attributes) and reused: each
 // layer owns one PrimitiveCache, so a new batch shape builds its primitives once and every later
-// call with that shape only executes them. Every call runs on cpu_stream() and waits for it.
+// call with that shape only executes them. Every call runs on cpu_stream() and waits for it, with
+// the calling thread's scratchpad.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
 #include <vector>
 
 namespace cadenza {
@@ -67,10 +69,14 @@ class PrimitiveCache {
     std::vector<dnnl::memory::desc> descs;
     std::vector<float> params;
     dnnl::primitive primitive;
+    dnnl::memory scratchpad;  // empty when the primitive needs none
   };
+  // The cached entry for (op, descs, params), built by make() on first use. Every primitive is
+  // created with user_scratchpad_attr() (core/engine.hpp).
   template <class Make>
-  dnnl::primitive& get(Op op, std::vector<dnnl::memory::desc> descs, std::vector<float> params,
-                       Make&& make);
+  Entry& get(Op op, std::vector<dnnl::memory::desc> descs, std::vector<float> params, Make&& make);
+  // Executes the entry with `args` plus its scratchpad, then waits.
+  static void run(Entry& entry, std::unordered_map<int, dnnl::memory> args);
 
   std::vector<Entry> entries_;
 };
