@@ -172,7 +172,7 @@ void add_bench_command(CLI::App& app, Action& action) {
       for (int i = 0; i < options->warmup; ++i)
         train_step();
       // Blocks of kStepsPerProbe timed steps, each after one sgemm and one untimed step that
-      // brings the model's weights back into the caches the sgemm's 24 MB evicted.
+      // brings the model's weights back into the caches that the sgemm's 56 MB of operands evicted.
       constexpr int kStepsPerProbe = 4;
       SgemmProbe sgemm;
       std::vector<double> step_ms, sgemm_gflops, fraction_of_peak;

@@ -11,11 +11,10 @@ namespace cadenza {
 dnnl::engine& cpu_engine();
 dnnl::stream& cpu_stream();
 
-// Scratchpads. oneDNN 2.6 frees its library-owned scratchpad after every execution, so each call
-// of a primitive with a scratchpad allocates it again and faults its pages in (about 2,000 page
-// faults per bench_lm step). Every primitive here is therefore created with
-// user_scratchpad_attr() and executed through execute_and_wait(), which lends it one grow-only
-// buffer per thread.
+// Scratchpads. oneDNN 2.6 allocates a primitive's library-owned scratchpad at every execution
+// and frees it afterwards (its global scratchpad lives only while a primitive runs). Every
+// primitive here is therefore created with user_scratchpad_attr() and executed through
+// execute_and_wait(), which lends it one grow-only buffer per thread instead.
 dnnl::primitive_attr user_scratchpad_attr(dnnl::primitive_attr attr = dnnl::primitive_attr());
 
 // A DNNL_ARG_SCRATCHPAD argument for `primitive` with no buffer yet (execute_and_wait() binds
