@@ -1,6 +1,7 @@
 #include "nn/primitive_cache.hpp"
 
 #include <unordered_map>
+#include <utility>
 
 #include "core/engine.hpp"
 
@@ -63,7 +64,7 @@ void PrimitiveCache::matmul(const memory& src, const memory& weights, const memo
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (bias) args.insert({DNNL_ARG_BIAS, *bias});
-  run(entry, args);
+  run(entry, std::move(args));
 }
 
 void PrimitiveCache::reorder(const memory& src, const memory& dst, bool accumulate) {
@@ -168,7 +169,7 @@ void PrimitiveCache::concat(const std::vector<memory>& sources, const memory& ds
   for (std::size_t i = 0; i < sources.size(); ++i) {
     args.insert({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), sources[i]});
   }
-  run(entry, args);
+  run(entry, std::move(args));
 }
 
 }  // namespace cadenza
