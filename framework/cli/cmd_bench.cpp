@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/threads.hpp"
+#include "experiments/stats.hpp"
 #include "models/model.hpp"
 #include "train/optimizer.hpp"
 
@@ -114,11 +115,6 @@ class SgemmProbe {
   std::vector<float> a_, b_, c_;
 };
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
 }  // namespace
 
 void add_bench_command(CLI::App& app, Action& action) {
@@ -187,13 +183,13 @@ void add_bench_command(CLI::App& app, Action& action) {
           fraction_of_peak.push_back(flops / (ms / 1e3) / 1e9 / peak);
         }
       }
-      const double step_ms_median = median(step_ms);
+      const double step_ms_median = stats::median(step_ms);
       const nlohmann::json result = {
           {"frames_per_s", frames / (step_ms_median / 1e3)},
           {"step_ms_median", step_ms_median},
           {"model_gflops_per_s", flops / (step_ms_median / 1e3) / 1e9},
-          {"sgemm_gflops_per_s", median(sgemm_gflops)},
-          {"fraction_of_sgemm_peak", median(fraction_of_peak)},
+          {"sgemm_gflops_per_s", stats::median(sgemm_gflops)},
+          {"fraction_of_sgemm_peak", stats::median(fraction_of_peak)},
           {"threads", budget.compute},
           {"steps", options->steps},
           {"model", config.model.type},

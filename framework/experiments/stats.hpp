@@ -30,6 +30,9 @@ struct Interval {
 
 double mean(std::span<const double> values);
 double sample_std(std::span<const double> values);
+// The upper median: the element at index n / 2 of the sorted values (NaN when empty). Timings
+// (step times, bench ratios) are summarised with it.
+double median(std::span<const double> values);
 
 // I_x(a, b) for a, b > 0 and x in [0, 1] (continued fraction, Lentz's method). Throws Error
 // naming the arguments when they are out of range or the fraction does not converge.

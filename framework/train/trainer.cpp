@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "data/loader.hpp"
 #include "data/locate.hpp"
+#include "experiments/stats.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
 #include "train/checkpoint.hpp"
@@ -79,13 +80,6 @@ nlohmann::json metrics_row(const FrameMetrics& metrics) {
   return {
       {"nll", metrics.nll()},       {"acc", metrics.accuracy()}, {"precision", metrics.precision()},
       {"recall", metrics.recall()}, {"f1", metrics.f1()},        {"frames", metrics.frames()}};
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0.0;
-  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
 }
 
 // Everything a checkpoint restores, gathered so that resume and NaN rollback share one path.
@@ -248,7 +242,7 @@ class Trainer {
     train_row_["grad_norm"] =
         step_seconds.empty() ? 0.0 : norm_sum / static_cast<double>(step_seconds.size());
     train_row_["frames_per_s"] = frames / std::max(seconds, 1e-9);
-    train_row_["step_ms"] = 1e3 * median(step_seconds);
+    train_row_["step_ms"] = step_seconds.empty() ? 0.0 : 1e3 * stats::median(step_seconds);
     train_row_["loader_wait_ms"] = 1e3 * loader_wait;
     train_row_["epoch_s"] = seconds;
     return true;

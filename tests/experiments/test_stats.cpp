@@ -24,6 +24,13 @@ TEST(Stats, MeanAndSampleStd) {
   EXPECT_TRUE(std::isnan(mean(std::vector<double>{})));
 }
 
+TEST(Stats, MedianIsTheUpperMiddleOfTheSortedValues) {
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{5, 1, 4, 2, 3}), 3.0);
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{4, 1, 3, 2}), 3.0);
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{7}), 7.0);
+  EXPECT_TRUE(std::isnan(median(std::vector<double>{})));
+}
+
 TEST(Stats, IncompleteBetaMatchesClosedFormsAndMpmath) {
   for (const double x : {0.0, 0.01, 0.2, 0.5, 0.77, 0.999, 1.0}) {
     EXPECT_NEAR(regularized_incomplete_beta(1.0, 3.5, x), 1.0 - std::pow(1.0 - x, 3.5), 1e-14);
