@@ -1,7 +1,55 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite with ctest.
+#   scripts/test.sh [ctest args]
+# With --sanitize, builds a sanitized tree in its own folder instead (build/ is left alone; the
+# Debian packages must already be installed, e.g. by scripts/setup.sh) and runs tests there:
+#   scripts/test.sh --sanitize address,undefined [ctest args]   build-asan/, the whole suite
+#   scripts/test.sh --sanitize thread [ctest args]              build-tsan/, the threaded tests
+# The tests run build-*/cadenza as a subprocess, so it is sanitized too. Every report, from any
+# process, goes to a file under build-*/sanitizer-reports/; the run fails if there is one, even
+# when the test that caused it passed (a test that expects cadenza to fail cannot tell).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cd build
-ctest --output-on-failure -j "$(nproc)" --timeout 900 "$@"
+if [[ ${1:-} != --sanitize ]]; then
+  scripts/setup.sh
+  cd build
+  ctest --output-on-failure -j "$(nproc)" --timeout 900 "$@"
+  exit
+fi
+
+sanitize=${2:?"--sanitize needs a list: address,undefined or thread"}
+shift 2
+filter=()
+case $sanitize in
+  address,undefined | undefined,address) build=build-asan ;;
+  # The tests whose code runs on several threads or processes: the loader's TBB pipeline, sweeps
+  # and their run locks, and training (OpenMP optimisers, kill and resume).
+  thread) build=build-tsan filter=(-R 'Loader|Sweep|Lock|TrainE2E|ResumeWindows') ;;
+  *) echo "test.sh: --sanitize takes address,undefined or thread, not '$sanitize'" >&2; exit 2 ;;
+esac
+
+reports=$PWD/$build/sanitizer-reports
+supp=$PWD/tests/sanitizers
+common="halt_on_error=1:log_path=$reports/report"
+export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
+export UBSAN_OPTIONS="$common:print_stacktrace=1"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+rm -rf "$reports"
+mkdir -p "$reports"
+
+# The build runs the test binary once (gtest_discover_tests lists the tests), under these options.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCADENZA_SANITIZE="$sanitize" \
+  >/dev/null
+cmake --build "$build" -j "$(nproc)"
+status=0
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" --timeout 900 "${filter[@]}" "$@") ||
+  status=$?
+if compgen -G "$reports/report.*" >/dev/null; then
+  for report in "$reports"/report.*; do
+    echo "=== $report"
+    cat "$report"
+  done
+  echo "test.sh: the sanitizers reported the problems above" >&2
+  status=1
+fi
+exit "$status"

@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "experiments/run_state.hpp"
 #include "experiments/sweep_plan.hpp"
 #include "experiments/sweep_runner.hpp"
@@ -105,6 +106,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
       sweep.shard = shard;
       sweep.retry_failed = options->retry_failed;
       sweep.cadenza_binary = fs::read_symlink("/proc/self/exe");
+      InterruptHandlers interrupt_handlers;
       const SweepResult result = run_sweep(plan, folder, sweep);
       std::vector<std::string> failed;
       for (const size_t index : result.failed)

@@ -9,8 +9,10 @@
 #include "config/sweep.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "core/threads.hpp"
 #include "experiments/run_dir.hpp"
+#include "train/preflight.hpp"
 #include "train/trainer.hpp"
 
 namespace cadenza::cli {
@@ -60,6 +62,8 @@ void add_train_command(CLI::App& app, Action& action) {
   command->add_flag("--force", options->force, "Start afresh even if the run directory exists");
   command->callback([options, &action] {
     action = [options] {
+      // From here on SIGINT and SIGTERM stop the run at a safe point (core/interrupt.hpp).
+      InterruptHandlers interrupt_handlers;
       config::ResolvedConfig resolved;
       RunStart start;
       start.command_line = command_line();
@@ -111,9 +115,20 @@ void add_train_command(CLI::App& app, Action& action) {
       const auto& threads = resolved.config.threads;
       start.threads = resolve_thread_budget(threads.compute, threads.loader, available_cores());
       ThreadScope scope(start.threads);
+      // Everything that can fail before training is checked before the run directory is written.
+      Dataset dataset = load_run_dataset(resolved);
+      const RunSize size = check_run_can_start(resolved, dataset, run_path);
+      start.parameters = size.parameters;
+      start.memory_estimate_bytes = size.memory.total();
+      if (const int signal = interrupt_signal(); signal != 0) {
+        throw Interrupted(signal, fmt::format("{} received before run {} started; nothing was "
+                                              "written",
+                                              signal_name(signal), resolved.run_id));
+      }
       RunDirectory run(resolved, start);
       try {
-        const TrainOutcome outcome = train_run(resolved, run, start.threads.loader);
+        const TrainOutcome outcome =
+            train_run(resolved, std::move(dataset), run, start.threads.loader);
         run.finish("completed");
         fmt::print("{}\n", nlohmann::json{{"run_dir", run.path().string()},
                                           {"run_id", resolved.run_id},
@@ -122,6 +137,9 @@ void add_train_command(CLI::App& app, Action& action) {
                                           {"test", outcome.test}}
                                .dump());
         return 0;
+      } catch (const Interrupted& e) {
+        run.finish("interrupted", e.what());
+        throw;
       } catch (const std::exception& e) {
         run.finish("failed", e.what());
         throw;

@@ -1,7 +1,8 @@
 // cadenza's entry point: parses the command line with CLI11 and maps errors to exit codes.
 // Exit codes: 0 success; 1 internal or I/O failure; 2 usage or config error; 3 bad input file
 // (dataset, MIDI, checkpoint); 4 numerical failure (NaN/Inf) in training; 5 a sweep (or
-// reproduce) ended with failed runs; 6 reproduce ran but missed the published number.
+// reproduce) ended with failed runs; 6 reproduce ran but missed the published number; 130 / 143
+// stopped by SIGINT / SIGTERM after a checkpoint (core/interrupt.hpp).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "core/allocator.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 
 namespace {
 
@@ -84,6 +86,9 @@ int main(int argc, char** argv) {
   } catch (const cadenza::NumericError& e) {
     fmt::print(stderr, "numerical error: {}\n", e.what());
     return 4;
+  } catch (const cadenza::Interrupted& e) {
+    fmt::print(stderr, "interrupted: {}\n", e.what());
+    return 128 + e.signal();
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/atomic_file.hpp"
+#include "core/json_text.hpp"
 #include "core/sha256.hpp"
 
 namespace cadenza::config {
@@ -60,11 +61,7 @@ Json parse_json_file(const fs::path& file) {
   } catch (const InputError& e) {
     throw ConfigError(e.what());
   }
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw ConfigError(fmt::format("{}: invalid JSON: {}", file.string(), e.what()));
-  }
+  return parse_json_text(text, file.string(), JsonSource::kConfig);
 }
 
 Json load_with_extends(const fs::path& file, std::vector<fs::path>& chain, Origins& origins) {
@@ -120,12 +117,13 @@ void apply_override(Json& root, const std::string& assignment, Origins& origins)
   }
   const std::string path = assignment.substr(0, equals);
   const std::string text = assignment.substr(equals + 1);
-  Json value;
-  try {
-    value = Json::parse(text);
-  } catch (const Json::parse_error&) {
-    value = text;
+  if (std::count(path.begin(), path.end(), '.') >= kMaxJsonDepth) {
+    throw ConfigError(fmt::format("override '{}': key path '{}' is nested deeper than {} levels",
+                                  assignment.substr(0, 80), path.substr(0, 80), kMaxJsonDepth));
   }
+  const Json value =
+      parse_json_or_none(text, fmt::format("override '{}'", assignment), JsonSource::kConfig)
+          .value_or(Json(text));
   Json* node = &root;
   size_t start = 0;
   while (true) {

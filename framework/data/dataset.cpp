@@ -1,10 +1,14 @@
 #include "data/dataset.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
+#include <new>
+#include <set>
 #include <utility>
 
 #include "core/atomic_file.hpp"
@@ -38,6 +42,43 @@ Handle utf8_string_type() {
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   return type;
 }
+
+// Memory for the strings of a variable-length string read, given to HDF5 through its vlen memory
+// manager hooks. Every string is freed when this goes away, also those HDF5 had converted before a
+// read failed part-way: HDF5 itself loses those (they sit in its conversion buffer).
+class StringArena {
+ public:
+  StringArena() : transfer_(H5Pcreate(H5P_DATASET_XFER), H5Pclose) {
+    H5Pset_vlen_mem_manager(transfer_.get(), allocate, this, release, this);
+  }
+  ~StringArena() {
+    for (void* block : blocks_)
+      std::free(block);
+  }
+  StringArena(const StringArena&) = delete;
+  StringArena& operator=(const StringArena&) = delete;
+  // The dataset transfer property list to read with.
+  hid_t transfer() const { return transfer_.get(); }
+
+ private:
+  static void* allocate(size_t size, void* arena) {
+    void* block = std::malloc(size);
+    try {
+      if (block != nullptr) static_cast<StringArena*>(arena)->blocks_.insert(block);
+    } catch (const std::bad_alloc&) {
+      std::free(block);
+      return nullptr;
+    }
+    return block;
+  }
+  static void release(void* block, void* arena) {
+    static_cast<StringArena*>(arena)->blocks_.erase(block);
+    std::free(block);
+  }
+
+  Handle transfer_;
+  std::set<void*> blocks_;
+};
 
 // --- writing ---------------------------------------------------------------------------------
 
@@ -167,6 +208,9 @@ class Reader {
     if (H5Fis_hdf5(path_.c_str()) <= 0) fail_read(path_, "not an HDF5 file");
     file_ = std::make_unique<Handle>(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file_->valid()) fail_read(path_, "cannot open");
+    std::error_code error;
+    max_bytes_ = hdf5::max_data_bytes(std::filesystem::file_size(path_, error));
+    if (error) fail_read(path_, error.message());
   }
 
   hid_t file() const { return file_->get(); }
@@ -210,6 +254,11 @@ class Reader {
       return value;
     }
     const size_t size = H5Tget_size(file_type.get());
+    if (size > max_bytes_) {
+      fail_read(path_, fmt::format("attribute {}{} declares a {}-byte string, more than the file "
+                                   "can hold",
+                                   where, name, size));
+    }
     const Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memory_type.get(), size);
     std::string value(size, '\0');
@@ -231,9 +280,12 @@ class Reader {
     return value;
   }
 
-  // Opens /<group>/<name> and checks its rank and type class; returns it with its dimensions.
+  // Opens /<group>/<name> and checks its rank and type class, that it can be read into
+  // `element_bytes` per element without needing more memory than the file can hold data, and
+  // its storage (hdf5::storage_problem); returns it with its dimensions.
   Handle open_dataset(hid_t group, std::string_view split, const char* name, int rank,
-                      H5T_class_t type_class, std::vector<hsize_t>& dims) const {
+                      H5T_class_t type_class, size_t element_bytes,
+                      std::vector<hsize_t>& dims) const {
     if (H5Lexists(group, name, H5P_DEFAULT) <= 0) {
       fail_read(path_, fmt::format("missing dataset /{}/{}", split, name));
     }
@@ -247,6 +299,12 @@ class Reader {
     }
     dims.assign(static_cast<size_t>(rank), 0);
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    if (!hdf5::fits(dims, element_bytes, max_bytes_)) {
+      fail_read(path_, fmt::format("/{}/{} declares [{}] elements, more than the file can hold",
+                                   split, name, fmt::join(dims, ", ")));
+    }
+    const std::string problem = hdf5::storage_problem(data.get());
+    if (!problem.empty()) fail_read(path_, fmt::format("/{}/{} {}", split, name, problem));
     return data;
   }
 
@@ -255,6 +313,7 @@ class Reader {
  private:
   std::filesystem::path path_;
   std::unique_ptr<Handle> file_;
+  std::uintmax_t max_bytes_ = 0;  // hdf5::max_data_bytes of the file
 };
 
 DatasetHeader read_header(const Reader& reader) {
@@ -286,7 +345,8 @@ DatasetHeader read_header(const Reader& reader) {
                     "positive count",
                     path.string(), frames_per_quarter));
   }
-  if (num_pitches < 1 || lowest_pitch < 0 || lowest_pitch + num_pitches > 128) {
+  if (num_pitches < 1 || lowest_pitch < 0 || lowest_pitch > 127 ||
+      num_pitches > 128 - lowest_pitch) {
     throw InputError(fmt::format(
         "dataset {}: lowest_pitch = {}, num_pitches = {} is not within MIDI pitches 0..127",
         path.string(), lowest_pitch, num_pitches));
@@ -313,10 +373,11 @@ SplitRolls read_split_data(const Reader& reader, const DatasetHeader& header, in
   result.pitches = header.info.num_pitches;
 
   std::vector<hsize_t> dims;
-  const Handle offsets = reader.open_dataset(group.get(), name, "offsets", 1, H5T_INTEGER, dims);
+  const Handle offsets =
+      reader.open_dataset(group.get(), name, "offsets", 1, H5T_INTEGER, sizeof(int64_t), dims);
   if (counts.sequences < 0 || dims[0] != static_cast<hsize_t>(counts.sequences) + 1) {
-    throw InputError(fmt::format("{}: offsets has {} entries; expected sequences + 1 = {}", where,
-                                 dims[0], counts.sequences + 1));
+    throw InputError(fmt::format("{}: offsets has {} entries; expected sequences + 1 ({} + 1)",
+                                 where, dims[0], counts.sequences));
   }
   result.offsets.assign(dims[0], 0);
   if (H5Dread(offsets.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -328,7 +389,7 @@ SplitRolls read_split_data(const Reader& reader, const DatasetHeader& header, in
                                  result.offsets.front(), result.offsets.back(), counts.frames));
   }
   for (int64_t i = 0; i < result.sequences(); ++i) {
-    if (result.length(i) < 1) {
+    if (result.offsets[i + 1] <= result.offsets[i]) {
       throw InputError(
           fmt::format("{}: offsets[{}] = {} is not below offsets[{}] = {}; every "
                       "sequence needs at least one frame",
@@ -336,7 +397,8 @@ SplitRolls read_split_data(const Reader& reader, const DatasetHeader& header, in
     }
   }
 
-  const Handle rolls = reader.open_dataset(group.get(), name, "rolls", 2, H5T_INTEGER, dims);
+  const Handle rolls =
+      reader.open_dataset(group.get(), name, "rolls", 2, H5T_INTEGER, sizeof(uint8_t), dims);
   if (dims[0] != static_cast<hsize_t>(counts.frames) ||
       dims[1] != static_cast<hsize_t>(result.pitches)) {
     throw InputError(fmt::format("{}: rolls is [{}, {}]; expected [frames, num_pitches] = [{}, {}]",
@@ -355,22 +417,24 @@ SplitRolls read_split_data(const Reader& reader, const DatasetHeader& header, in
                                  index / result.pitches, index % result.pitches, *bad));
   }
 
-  const Handle names = reader.open_dataset(group.get(), name, "names", 1, H5T_STRING, dims);
+  const Handle names =
+      reader.open_dataset(group.get(), name, "names", 1, H5T_STRING, sizeof(char*), dims);
   if (dims[0] != static_cast<hsize_t>(counts.sequences)) {
     throw InputError(fmt::format("{}: names has {} entries; expected sequences = {}", where,
                                  dims[0], counts.sequences));
   }
   if (dims[0] > 0) {
     const Handle memory_type = utf8_string_type();
-    const Handle space(H5Dget_space(names.get()), H5Sclose);
+    StringArena arena;
     std::vector<char*> texts(dims[0], nullptr);
-    if (H5Dread(names.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()) < 0) {
+    const herr_t status =
+        H5Dread(names.get(), memory_type.get(), H5S_ALL, H5S_ALL, arena.transfer(), texts.data());
+    if (status < 0) {
       fail_read(path, fmt::format("reading /{}/names (variable-length strings expected)", name));
     }
     result.names.reserve(texts.size());
     for (const char* text : texts)
       result.names.emplace_back(text != nullptr ? text : "");
-    H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, texts.data());
   }
   return result;
 }
@@ -414,43 +478,32 @@ PianoRoll SplitRolls::sequence(int64_t sequence, int lowest_pitch) const {
 
 void write_dataset(const std::filesystem::path& path, const Dataset& dataset) {
   check_consistent(path, dataset);
-  const hdf5::QuietErrors quiet;
-  const auto temp = temp_path_for(path);
-  try {
-    {
-      const Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-      if (!file.valid()) fail_write(temp, "cannot create the file");
-      const Writer writer(temp);
-      const auto& info = dataset.info;
-      writer.string_attribute(file.get(), "format", std::string(kDatasetFormat));
-      writer.int_attribute(file.get(), "format_version", kDatasetFormatVersion);
-      writer.string_attribute(file.get(), "name", info.name);
-      writer.string_attribute(file.get(), "source", info.source);
-      writer.string_attribute(file.get(), "source_sha256", info.source_sha256);
-      writer.int_attribute(file.get(), "frames_per_quarter", info.frames_per_quarter);
-      writer.int_attribute(file.get(), "lowest_pitch", info.lowest_pitch);
-      writer.int_attribute(file.get(), "num_pitches", info.num_pitches);
-      writer.string_attribute(file.get(), "created_by", std::string("cadenza ") + CADENZA_VERSION);
-      for (size_t s = 0; s < kSplitNames.size(); ++s) {
-        const auto& split = dataset.splits[s];
-        const Handle group(H5Gcreate2(file.get(), std::string(kSplitNames[s]).c_str(), H5P_DEFAULT,
-                                      H5P_DEFAULT, H5P_DEFAULT),
-                           H5Gclose);
-        if (!group.valid()) fail_write(temp, fmt::format("group /{}", kSplitNames[s]));
-        writer.int_attribute(group.get(), "sequences", split.sequences());
-        writer.int_attribute(group.get(), "frames", split.frames());
-        writer.rolls(group.get(), split);
-        writer.offsets(group.get(), split);
-        writer.names(group.get(), split);
-      }
-      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) fail_write(temp, "flush");
+  hdf5::write_file_atomic(path, [&](hid_t file) {
+    const Writer writer(path);
+    const auto& info = dataset.info;
+    writer.string_attribute(file, "format", std::string(kDatasetFormat));
+    writer.int_attribute(file, "format_version", kDatasetFormatVersion);
+    writer.string_attribute(file, "name", info.name);
+    writer.string_attribute(file, "source", info.source);
+    writer.string_attribute(file, "source_sha256", info.source_sha256);
+    writer.int_attribute(file, "frames_per_quarter", info.frames_per_quarter);
+    writer.int_attribute(file, "lowest_pitch", info.lowest_pitch);
+    writer.int_attribute(file, "num_pitches", info.num_pitches);
+    writer.string_attribute(file, "created_by", std::string("cadenza ") + CADENZA_VERSION);
+    for (size_t s = 0; s < kSplitNames.size(); ++s) {
+      const auto& split = dataset.splits[s];
+      const Handle group(
+          H5Gcreate2(file, std::string(kSplitNames[s]).c_str(), H5P_DEFAULT, H5P_DEFAULT,
+                     H5P_DEFAULT),
+          H5Gclose);
+      if (!group.valid()) fail_write(path, fmt::format("group /{}", kSplitNames[s]));
+      writer.int_attribute(group.get(), "sequences", split.sequences());
+      writer.int_attribute(group.get(), "frames", split.frames());
+      writer.rolls(group.get(), split);
+      writer.offsets(group.get(), split);
+      writer.names(group.get(), split);
     }
-    commit_atomic(temp, path);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    throw;
-  }
+  });
 }
 
 DatasetHeader read_dataset_header(const std::filesystem::path& path) {

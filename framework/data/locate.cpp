@@ -35,12 +35,12 @@ fs::path locate_dataset(const std::string& dataset, const std::string& config_ro
   if (!is_benchmark) {
     const fs::path path = dataset;
     if (path.extension() != ".h5" && path.extension() != ".mat") {
-      throw InputError(fmt::format(
+      throw ConfigError(fmt::format(
           "data.dataset = \"{}\" is neither a benchmark name ({}) nor a .h5/.mat file path",
           dataset, fmt::join(names, ", ")));
     }
     if (!fs::exists(path)) {
-      throw InputError(fmt::format("data.dataset: file {} does not exist", path.string()));
+      throw ConfigError(fmt::format("data.dataset: file {} does not exist", path.string()));
     }
     return path;
   }

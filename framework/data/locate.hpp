@@ -29,8 +29,9 @@ std::vector<SearchRoot> dataset_search_roots(const std::string& config_root);
 std::filesystem::path find_in_roots(const std::string& benchmark,
                                     const std::vector<SearchRoot>& roots);
 
-// Returns the dataset file. Throws InputError listing every place looked at and how to fetch the
-// benchmarks when nothing is found.
+// Returns the dataset file. Throws ConfigError when `dataset` is neither a benchmark name nor the
+// path of an existing .h5/.mat file (the config is wrong), and InputError listing every place
+// looked at and how to fetch the benchmarks when a benchmark is not found (the data is missing).
 std::filesystem::path locate_dataset(const std::string& dataset, const std::string& config_root);
 
 }  // namespace cadenza

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 namespace {
@@ -82,11 +83,8 @@ Variant variant_of(const RunRecord& run, const std::vector<std::string>& varying
 }
 
 json parse_override_value(const std::string& text) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error&) {
-    return json(text);
-  }
+  return parse_json_or_none(text, "override value '" + text + "'", JsonSource::kConfig)
+      .value_or(json(text));
 }
 
 std::size_t choose_baseline(const std::vector<Variant>& variants,

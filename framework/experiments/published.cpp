@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 #include "data/locate.hpp"
 
 namespace cadenza {
@@ -93,11 +94,7 @@ class EntryReader {
 };
 
 json parse_file(const fs::path& file) {
-  try {
-    return json::parse(read_file(file));
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-  }
+  return parse_json_text(read_file(file), file.string(), JsonSource::kInput);
 }
 
 void check_header(const json& root, const fs::path& file) {

@@ -9,6 +9,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 namespace {
@@ -25,11 +26,7 @@ const std::string kPathHelp =
     "that holds run directories";
 
 json parse_json_file(const fs::path& file) {
-  try {
-    return json::parse(read_file(file));
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-  }
+  return parse_json_text(read_file(file), file.string(), JsonSource::kInput);
 }
 
 void flatten(const json& value, const std::string& prefix, std::map<std::string, json>& out) {
@@ -99,13 +96,8 @@ void read_metrics(const fs::path& dir, RunRecord& run) {
   while (std::getline(lines, line)) {
     ++line_number;
     if (line.empty()) continue;
-    json row;
-    try {
-      row = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw InputError(
-          fmt::format("{}: line {} is not valid JSON: {}", file.string(), line_number, e.what()));
-    }
+    const json row = parse_json_text(line, fmt::format("{} line {}", file.string(), line_number),
+                                     JsonSource::kInput);
     if (!row.is_object() || !row.contains("split") || !row["split"].is_string() ||
         !row.contains("epoch") || !row["epoch"].is_number_integer()) {
       throw InputError(fmt::format("{}: line {} needs a string 'split' and an integer 'epoch'",

@@ -6,6 +6,7 @@
 #include "core/atomic_file.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 #include "experiments/system_info.hpp"
 
 namespace cadenza {
@@ -19,7 +20,8 @@ std::string RunDirectory::status_of(const fs::path& run_dir) {
   const fs::path manifest = run_dir / "manifest.json";
   if (!fs::exists(manifest)) return "";
   try {
-    return nlohmann::json::parse(read_file(manifest)).value("status", "");
+    return parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput)
+        .value("status", "");
   } catch (const std::exception&) {
     return "";
   }
@@ -38,7 +40,8 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
         previous_status == "completed" ? "" : ", or --resume to continue it"));
   }
   if (exists && start.existing == ExistingRun::kResume) {
-    const auto saved = nlohmann::json::parse(read_file(dir_ / "config.json"));
+    const auto saved = parse_json_text(read_file(dir_ / "config.json"),
+                                       (dir_ / "config.json").string(), JsonSource::kInput);
     if (saved != resolved.canonical) {
       throw UsageError(
           fmt::format("cannot resume {}: its config.json differs from the resolved "
@@ -71,6 +74,8 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
         {"compute_openmp", ThreadScope::openmp_threads()},
         {"loader_tbb", start.threads.loader},
         {"tbb_max_parallelism", ThreadScope::tbb_max_parallelism()}}},
+      {"parameters", start.parameters},
+      {"memory_estimate_bytes", start.memory_estimate_bytes},
       {"command_line", start.command_line},
       {"start_time", utc_timestamp()},
       {"end_time", nullptr},

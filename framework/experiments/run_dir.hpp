@@ -32,6 +32,8 @@ struct RunStart {
   ExistingRun existing = ExistingRun::kRefuse;
   std::string command_line;
   ThreadBudget threads;
+  int64_t parameters = 0;             // the model's parameter count (models/model_size.hpp)
+  int64_t memory_estimate_bytes = 0;  // its estimated training memory
 };
 
 class RunDirectory {

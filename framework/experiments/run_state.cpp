@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "core/json_text.hpp"
 #include "experiments/run_dir.hpp"
 #include "experiments/run_lock.hpp"
 
@@ -37,7 +38,7 @@ RunFiles run_files(const fs::path& sweep_folder, const PlannedRun& run) {
 nlohmann::json read_run_record(const fs::path& record) {
   if (!fs::exists(record)) return nlohmann::json::object();
   try {
-    auto content = nlohmann::json::parse(read_file(record));
+    auto content = parse_json_text(read_file(record), record.string(), JsonSource::kInput);
     return content.is_object() ? content : nlohmann::json::object();
   } catch (const std::exception&) {
     return nlohmann::json::object();
@@ -73,7 +74,8 @@ nlohmann::json test_metrics(const fs::path& run_dir) {
   nlohmann::json test = nullptr;
   while (std::getline(lines, line)) {
     if (line.empty()) continue;
-    auto row = nlohmann::json::parse(line, nullptr, false);
+    auto row =
+        parse_json_or_none(line, "metrics row", JsonSource::kInput).value_or(nlohmann::json());
     if (row.is_object() && row.value("split", "") == "test") test = std::move(row);
   }
   return test;
@@ -93,7 +95,8 @@ std::string failure_detail(const nlohmann::json& record, const fs::path& run_dir
   const fs::path manifest = run_dir / "manifest.json";
   std::string reason;
   try {
-    reason = nlohmann::json::parse(read_file(manifest)).value("status_detail", "");
+    reason = parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput)
+                 .value("status_detail", "");
   } catch (const std::exception&) {
   }
   return fmt::format("manifest status failed{}{}, log {}", reason.empty() ? "" : ": ", reason,

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;
@@ -92,7 +93,7 @@ std::vector<std::string> write_sweep_document(const SweepPlan& plan, const fs::p
   std::vector<std::string> dropped;
   if (fs::exists(path)) {
     try {
-      const auto previous = nlohmann::json::parse(read_file(path));
+      const auto previous = parse_json_text(read_file(path), path.string(), JsonSource::kInput);
       for (const auto& run : previous.at("runs")) {
         const auto id = run.at("run_id").get<std::string>();
         const bool kept = std::any_of(plan.runs.begin(), plan.runs.end(),

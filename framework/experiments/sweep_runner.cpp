@@ -1,6 +1,7 @@
 #include "experiments/sweep_runner.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "experiments/run_dir.hpp"
 #include "experiments/run_lock.hpp"
 #include "experiments/run_state.hpp"
@@ -64,14 +66,17 @@ class Runner {
   SweepResult run() {
     result_.runs = shard_runs(plan_, options_.shard);
     while (settled_.size() < result_.runs.size()) {
-      const bool others_hold_runs = start_what_we_can();
+      if (const int signal = interrupt_signal(); signal != 0) stop_on_signal(signal);
+      start_what_we_can();
       if (settled_.size() == result_.runs.size()) break;
       if (active_.empty()) {
         // Every run left is being trained by another process: wait for it to finish (or die).
         std::this_thread::sleep_for(kPollInterval);
         continue;
       }
-      wait_for_a_worker(others_hold_runs && !free_slots_.empty());
+      // Polls, so that runs other processes release are picked up and a signal is seen within
+      // one poll interval.
+      wait_for_a_worker();
     }
     std::sort(result_.done.begin(), result_.done.end());
     std::sort(result_.failed.begin(), result_.failed.end());
@@ -79,16 +84,30 @@ class Runner {
   }
 
  private:
-  // Starts attempts until the slots are full. Returns true when another process holds a run we
-  // still need.
-  bool start_what_we_can() {
-    bool others_hold_runs = false;
+  // Starts attempts until the slots are full (runs other processes hold are skipped).
+  void start_what_we_can() {
     for (const size_t index : result_.runs) {
       if (free_slots_.empty()) break;
       if (settled_.contains(index) || is_active(index)) continue;
-      if (!consider(index)) others_hold_runs = true;
+      consider(index);
     }
-    return others_hold_runs;
+  }
+
+  // SIGINT or SIGTERM reached the sweep: no new attempt starts; the workers get the signal (again,
+  // when it went to the whole process group: they ignore the repeat), checkpoint and stop; the
+  // sweep waits for them and stops too. Rerunning the sweep resumes them.
+  [[noreturn]] void stop_on_signal(int signal) {
+    const size_t stopping = active_.size();
+    report_line(fmt::format("{} received: stopping {} running worker(s) at their next step",
+                            signal_name(signal), stopping));
+    for (const auto& [pid, attempt] : active_)
+      ::kill(pid, signal);
+    while (!active_.empty())
+      wait_for_a_worker();
+    throw Interrupted(signal, fmt::format("sweep {} stopped: {} run(s) checkpointed and left to "
+                                          "resume; run the same `cadenza sweep` command again to "
+                                          "continue",
+                                          plan_.name, stopping));
   }
 
   bool is_active(size_t index) const {
@@ -96,25 +115,24 @@ class Runner {
                        [index](const auto& entry) { return entry.second.index == index; });
   }
 
-  // Takes the run's lock and skips or starts it. Returns false when another process holds it.
-  bool consider(size_t index) {
+  // Takes the run's lock and skips or starts it; leaves it alone when another process holds it.
+  void consider(size_t index) {
     const PlannedRun& run = plan_.runs[index];
     const RunFiles files = run_files(folder_, run);
     std::optional<RunLock> lock = RunLock::try_acquire(files.lock);
-    if (!lock) return false;
+    if (!lock) return;
     const RunStatus status = read_run_status(files, folder_);
     if (status.state == RunState::kDone) {
       settle(index, true);
-      return true;
+      return;
     }
     if (status.state == RunState::kFailed && (!options_.retry_failed || retried_.contains(index))) {
       settle(index, false);
       report(index, "failed", status.detail + " (--retry-failed tries it again)");
-      return true;
+      return;
     }
     if (status.state == RunState::kFailed) retried_.insert(index);
     launch(index, std::move(*lock), files);
-    return true;
   }
 
   void launch(size_t index, RunLock lock, const RunFiles& files) {
@@ -174,23 +192,20 @@ class Runner {
     active_.emplace(pid, std::move(attempt));
   }
 
-  // Waits for one worker to exit and records its outcome. With `poll`, gives up after one poll
-  // interval (so that runs other processes release are picked up).
-  void wait_for_a_worker(bool poll) {
+  // Waits up to one poll interval for a worker to exit and records its outcome.
+  void wait_for_a_worker() {
     const auto deadline = Clock::now() + kPollInterval;
     int status = 0;
     pid_t pid = -1;
     while (true) {
-      pid = ::waitpid(-1, &status, poll ? WNOHANG : 0);
+      pid = ::waitpid(-1, &status, WNOHANG);
       if (pid > 0) break;
       if (pid < 0 && errno != EINTR) {
         throw Error(
             fmt::format("cadenza sweep: waiting for workers failed: {}", std::strerror(errno)));
       }
-      if (poll) {
-        if (Clock::now() >= deadline) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+      if (Clock::now() >= deadline) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     const auto found = active_.find(pid);
     if (found == active_.end()) return;
@@ -202,10 +217,18 @@ class Runner {
   void finish(Attempt& attempt, const WorkerExit& exit) {
     const PlannedRun& run = plan_.runs[attempt.index];
     const RunFiles files = run_files(folder_, run);
-    const bool completed = exit.success() && RunDirectory::status_of(files.run_dir) == "completed";
+    const std::string run_status = RunDirectory::status_of(files.run_dir);
+    const bool completed = exit.success() && run_status == "completed";
+    // A worker stopped by SIGINT or SIGTERM is neither done nor failed, whether it checkpointed
+    // and exited 130 / 143 or died of the signal: the next attempt resumes it (outputs are
+    // atomic, so nothing it wrote is half-written).
+    const bool interrupted = run_status == "interrupted" || exit.signal == SIGINT ||
+                             exit.signal == SIGTERM;
     const double seconds = std::chrono::duration<double>(Clock::now() - attempt.start).count();
     nlohmann::json& record = attempt.record;
-    record.update({{"state", completed ? "completed" : "failed"},
+    record.update({{"state", completed     ? "completed"
+                             : interrupted ? "interrupted"
+                                           : "failed"},
                    {"ended", utc_timestamp()},
                    {"seconds", seconds},
                    {"exit_code", exit.exit_code},
@@ -217,6 +240,10 @@ class Runner {
           files.run_dir.string());
     }
     write_run_record(files.record, record);
+    if (interrupted) {
+      report(attempt.index, "paused", exit.describe() + ", checkpointed; the next attempt resumes");
+      return;
+    }
     settle(attempt.index, completed);
     if (completed) {
       const auto test = test_metrics(files.run_dir);
@@ -237,6 +264,12 @@ class Runner {
   void settle(size_t index, bool done) {
     settled_.insert(index);
     (done ? result_.done : result_.failed).push_back(index);
+  }
+
+  void report_line(const std::string& text) const {
+    fmt::print(stderr, "[sweep {} {}/{}] {}\n", plan_.name, settled_.size(), result_.runs.size(),
+               text);
+    std::fflush(stderr);
   }
 
   void report(size_t index, const std::string& event, const std::string& detail) const {

@@ -42,7 +42,10 @@ struct SweepResult {
   bool complete() const { return done.size() == runs.size(); }
 };
 
-// Progress goes to stderr, one line per event. Throws Error when a worker cannot be started or
+// Progress goes to stderr, one line per event. When SIGINT or SIGTERM arrives (the caller installs
+// core/interrupt.hpp's handlers), no new attempt starts, the running workers are sent the signal,
+// checkpoint and stop, and Interrupted is thrown once they have all exited; their runs are left
+// "partial" for the next sweep to resume. Throws Error when a worker cannot be started or
 // the sweep folder cannot be written.
 SweepResult run_sweep(const SweepPlan& plan, const std::filesystem::path& folder,
                       const SweepOptions& options);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 
@@ -50,7 +51,8 @@ int recorded_cores(const std::filesystem::path& run_dir) {
   const auto manifest = run_dir / "manifest.json";
   if (!std::filesystem::exists(manifest)) return 0;
   try {
-    const auto content = nlohmann::json::parse(read_file(manifest));
+    const auto content =
+        parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput);
     return content.at("threads").at("cores").get<int>();
   } catch (const std::exception&) {
     return 0;

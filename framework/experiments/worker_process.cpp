@@ -32,6 +32,13 @@ pid_t start_worker(const WorkerLaunch& launch) {
                             std::strerror(errno)));
   }
   const int null_input = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // The worker starts with SIGINT and SIGTERM blocked (the mask survives exec) and unblocks them
+  // once its handlers are in place (core/interrupt.hpp), so a stop signal that arrives while it
+  // starts up is held, then handled, instead of killing it half-way.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child == 0) {
@@ -41,6 +48,7 @@ pid_t start_worker(const WorkerLaunch& launch) {
     if (null_input >= 0) ::dup2(null_input, STDIN_FILENO);
     if (launch.keep_descriptor >= 0) ::fcntl(launch.keep_descriptor, F_SETFD, 0);
     if (!launch.cpus.empty()) ::sched_setaffinity(0, sizeof(cpus), &cpus);
+    ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ::execv(argv[0], argv.data());
     constexpr char kMessage[] = "cadenza sweep: exec of the worker failed\n";
     [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);

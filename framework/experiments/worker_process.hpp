@@ -4,7 +4,8 @@
 // against a parent that died before the call), stays in the sweep's process group (a terminal's
 // Ctrl-C or `kill -- -PGID` reaches both), appends its stdout and stderr to the run's log, reads
 // /dev/null as stdin, keeps exactly one of the parent's descriptors open (the run's lock, so the
-// lock lives until the child is gone too) and runs on the CPUs it is given.
+// lock lives until the child is gone too), runs on the CPUs it is given, and starts with SIGINT and
+// SIGTERM blocked until `cadenza train` has installed its handlers (core/interrupt.hpp).
 #pragma once
 
 #include <sys/types.h>

@@ -82,6 +82,17 @@ void FrameMetrics::add(const Tensor& logits, const Tensor& targets, const Tensor
   nll_sum_ += batch_nll;
 }
 
+FrameMetrics FrameMetrics::from_totals(int64_t frames, double nll_sum, int64_t true_positives,
+                                       int64_t false_positives, int64_t false_negatives) {
+  FrameMetrics metrics;
+  metrics.frames_ = frames;
+  metrics.nll_sum_ = nll_sum;
+  metrics.true_positives_ = true_positives;
+  metrics.false_positives_ = false_positives;
+  metrics.false_negatives_ = false_negatives;
+  return metrics;
+}
+
 void FrameMetrics::merge(const FrameMetrics& other) {
   frames_ += other.frames_;
   nll_sum_ += other.nll_sum_;

@@ -32,6 +32,9 @@ class FrameMetrics {
   void add(const Tensor& logits, const Tensor& targets, const Tensor& mask);
   // Adds another accumulator's totals (e.g. of another shard of the split).
   void merge(const FrameMetrics& other);
+  // An accumulator holding these totals (e.g. restored from a checkpoint taken mid-epoch).
+  static FrameMetrics from_totals(int64_t frames, double nll_sum, int64_t true_positives,
+                                  int64_t false_positives, int64_t false_negatives);
 
   int64_t frames() const { return frames_; }
   double nll_sum() const { return nll_sum_; }

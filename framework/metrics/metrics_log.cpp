@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 namespace {
@@ -44,12 +45,8 @@ MetricsLog::MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path c
   while (std::getline(lines, line)) {
     ++line_number;
     if (line.empty()) continue;
-    try {
-      rows_.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw InputError(fmt::format("{}: line {} is not valid JSON: {}", jsonl_path_.string(),
-                                   line_number, e.what()));
-    }
+    rows_.push_back(parse_json_text(
+        line, fmt::format("{} line {}", jsonl_path_.string(), line_number), JsonSource::kInput));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "train/checkpoint.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <hdf5.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
+#include "core/json_text.hpp"
 #include "core/sha256.hpp"
 
 namespace cadenza {
@@ -143,6 +145,7 @@ Entries to_entries(const CheckpointContents& contents) {
   put_string(entries, "/early_stopping@state", contents.early_stopping.dump());
   put_string(entries, "/rng@state", contents.rng.dump());
   put_string(entries, "/loader@position", contents.loader.dump());
+  put_string(entries, "/epoch_progress@state", contents.epoch_progress.dump());
   put_string(entries, "/metrics@rows", metrics_jsonl(contents.metrics));
   put_string(entries, std::string(kChecksumKey), entries_checksum(entries));
   return entries;
@@ -255,7 +258,12 @@ class Writer {
 
 class Reader {
  public:
-  Reader(hid_t file, fs::path shown) : file_(file), shown_(std::move(shown)) {}
+  // `path` is the file `file` was opened from.
+  Reader(hid_t file, fs::path path) : file_(file), shown_(std::move(path)) {
+    std::error_code error;
+    max_bytes_ = hdf5::max_data_bytes(fs::file_size(shown_, error));
+    if (error) fail(error.message());
+  }
 
   // Every dataset and attribute of the file.
   Entries read_all() {
@@ -336,6 +344,12 @@ class Reader {
     if (rank < 0) fail(fmt::format("cannot read the shape of {}", path));
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
     H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    if (!hdf5::fits(dims, sizeof(float), max_bytes_)) {
+      fail(fmt::format("dataset {} declares [{}] elements, more than the file can hold", path,
+                       fmt::join(dims, ", ")));
+    }
+    const std::string problem = hdf5::storage_problem(data);
+    if (!problem.empty()) fail(fmt::format("dataset {} {}", path, problem));
     Entry entry{Entry::Kind::kFloats, std::vector<int64_t>(dims.begin(), dims.end()), {}};
     const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
     entry.bytes.assign(count * sizeof(float), '\0');
@@ -379,6 +393,7 @@ class Reader {
 
   hid_t file_;
   fs::path shown_;
+  std::uintmax_t max_bytes_ = 0;  // hdf5::max_data_bytes of the file
 };
 
 // --- entries -> contents ---------------------------------------------------------------------
@@ -389,7 +404,7 @@ class Parser {
       : entries_(std::move(entries)), shown_(std::move(shown)) {}
 
   CheckpointContents parse() {
-    check_identity();
+    const int64_t version = check_identity();
     CheckpointContents contents;
     contents.config_json = take_string("/@config");
     contents.run_id = take_string("/@run_id");
@@ -402,6 +417,7 @@ class Parser {
     contents.early_stopping = take_json("/early_stopping@state");
     contents.rng = take_json("/rng@state");
     contents.loader = take_json("/loader@position");
+    if (version >= 2) contents.epoch_progress = take_json("/epoch_progress@state");
     contents.metrics = take_jsonl("/metrics@rows");
     for (const auto& [key, entry] : entries_) {
       if (used_.count(key)) continue;
@@ -418,7 +434,7 @@ class Parser {
       } else {
         fail(fmt::format("unexpected {} {} (not part of format version {})",
                          entry.kind == Entry::Kind::kFloats ? "dataset" : "attribute", key,
-                         kCheckpointFormatVersion));
+                         version));
       }
     }
     return contents;
@@ -429,7 +445,8 @@ class Parser {
     throw InputError(fmt::format("checkpoint {}: {}", shown_.string(), what));
   }
 
-  void check_identity() {
+  // Checks magic, version and checksum; returns the format version.
+  int64_t check_identity() {
     const auto magic = entries_.find("/@magic");
     if (magic == entries_.end() || magic->second.kind != Entry::Kind::kString ||
         magic->second.bytes != kCheckpointMagic) {
@@ -439,9 +456,9 @@ class Parser {
     }
     used_.insert(magic->first);
     const int64_t version = take_int("/@format_version");
-    if (version != kCheckpointFormatVersion) {
-      fail(fmt::format("format_version {} is not supported (this build reads version {})", version,
-                       kCheckpointFormatVersion));
+    if (version < kOldestCheckpointFormatVersion || version > kCheckpointFormatVersion) {
+      fail(fmt::format("format_version {} is not supported (this build reads versions {} to {})",
+                       version, kOldestCheckpointFormatVersion, kCheckpointFormatVersion));
     }
     const std::string stored = take_string(std::string(kChecksumKey));
     const std::string computed = entries_checksum(entries_);
@@ -449,6 +466,7 @@ class Parser {
       fail(fmt::format("checksum mismatch (stored {}, computed {}): the file is damaged", stored,
                        computed));
     }
+    return version;
   }
 
   const Entry& take(const std::string& key, Entry::Kind kind, std::string_view kind_name) {
@@ -473,9 +491,9 @@ class Parser {
   nlohmann::json take_json(const std::string& key) {
     const std::string text = take_string(key);
     try {
-      return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      fail(fmt::format("attribute {} is not valid JSON: {}", key, e.what()));
+      return parse_json_text(text, "attribute " + key, JsonSource::kInput);
+    } catch (const InputError& e) {
+      fail(e.what());
     }
   }
 
@@ -486,10 +504,10 @@ class Parser {
     while (std::getline(lines, line)) {
       if (line.empty()) continue;
       try {
-        rows.push_back(nlohmann::json::parse(line));
-      } catch (const nlohmann::json::parse_error& e) {
-        fail(fmt::format("row {} of attribute {} is not valid JSON: {}", rows.size() + 1, key,
-                         e.what()));
+        rows.push_back(parse_json_text(
+            line, fmt::format("row {} of attribute {}", rows.size() + 1, key), JsonSource::kInput));
+      } catch (const InputError& e) {
+        fail(e.what());
       }
     }
     return rows;
@@ -566,26 +584,12 @@ void restore_parameters(const std::map<std::string, Tensor>& saved,
 
 void save_checkpoint(const fs::path& path, const CheckpointContents& contents) {
   const Entries entries = to_entries(contents);
-  const hdf5::QuietErrors quiet;
-  const fs::path temp = temp_path_for(path);
-  try {
-    Handle file(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!file.valid()) {
-      throw Error(fmt::format("cannot create checkpoint {}{}", temp.string(), hdf5_cause()));
-    }
-    Writer writer(file.get(), path);
+  hdf5::write_file_atomic(path, [&](hid_t file) {
+    Writer writer(file, path);
     writer.ensure_group("/params");
     for (const auto& [key, entry] : entries)
       writer.write(key, entry);
-    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || !file.close()) {
-      throw Error(fmt::format("cannot flush checkpoint {}{}", temp.string(), hdf5_cause()));
-    }
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw;
-  }
-  commit_atomic(temp, path);
+  });
 }
 
 CheckpointContents load_checkpoint(const fs::path& path) {

@@ -1,10 +1,11 @@
 // Training checkpoints: one HDF5 file holds everything a run needs to continue bit-exactly.
 //
-// File layout (magic "CADENZA-CKPT", format_version 1):
+// File layout (magic "CADENZA-CKPT", format_version 2; version 1 files, which lack
+// /epoch_progress, still load):
 //
 //   /                              root group attributes
 //     magic                        string  "CADENZA-CKPT"
-//     format_version               int64   1
+//     format_version               int64   2
 //     config                       string  the resolved experiment config (JSON)
 //     run_id                       string
 //     step                         int64   optimiser updates done when the checkpoint was taken
@@ -21,6 +22,10 @@
 //   /early_stopping   attribute state      string  JSON of EarlyStopping::save()
 //   /rng              attribute state      string  JSON object of every RNG stream (the trainer's)
 //   /loader           attribute position   string  JSON object of the loader position
+//   /epoch_progress   attribute state      string  JSON of the train metrics accumulated in the
+//                                                  epoch so far when the checkpoint was taken in
+//                                                  the middle of one (SIGINT/SIGTERM); {} at an
+//                                                  epoch's end (added in version 2)
 //   /metrics          attribute rows       string  the metrics rows so far, JSON lines
 //
 // Datasets are contiguous, little-endian; strings are variable-length UTF-8.
@@ -56,7 +61,8 @@
 namespace cadenza {
 
 inline constexpr std::string_view kCheckpointMagic = "CADENZA-CKPT";
-inline constexpr int64_t kCheckpointFormatVersion = 1;
+inline constexpr int64_t kCheckpointFormatVersion = 2;
+inline constexpr int64_t kOldestCheckpointFormatVersion = 1;
 
 struct CheckpointContents {
   std::string config_json;  // the resolved config
@@ -71,6 +77,7 @@ struct CheckpointContents {
   nlohmann::json early_stopping = nlohmann::json::object();
   nlohmann::json rng = nlohmann::json::object();
   nlohmann::json loader = nlohmann::json::object();
+  nlohmann::json epoch_progress = nlohmann::json::object();  // {} unless taken mid-epoch
   std::vector<nlohmann::json> metrics;  // one JSON object per row
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/json_text.hpp"
 
 namespace cadenza {
 namespace {
@@ -37,13 +38,9 @@ RunCheckpoint open_run_checkpoint(const fs::path& target) {
   RunCheckpoint run;
   run.checkpoint = load_target(target);
   const fs::path& path = run.checkpoint.path;
-  config::Json config_json;
-  try {
-    config_json = config::Json::parse(run.checkpoint.contents.config_json);
-  } catch (const config::Json::parse_error& e) {
-    throw InputError(
-        fmt::format("{}: the config attribute is not JSON: {}", path.string(), e.what()));
-  }
+  const config::Json config_json =
+      parse_json_text(run.checkpoint.contents.config_json, path.string() + ": the config attribute",
+                      JsonSource::kInput);
   run.config = config::resolve_json(config_json, path.string() + " (config)");
   const fs::path run_dir = path.parent_path().parent_path();
   if (path.parent_path().filename() == "checkpoints" && fs::exists(run_dir / "manifest.json")) {

@@ -9,10 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "data/loader.hpp"
-#include "data/locate.hpp"
 #include "experiments/stats.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
@@ -82,21 +83,62 @@ nlohmann::json metrics_row(const FrameMetrics& metrics) {
       {"recall", metrics.recall()}, {"f1", metrics.f1()},        {"frames", metrics.frames()}};
 }
 
+// The train row's sums over the steps of the epoch so far. A checkpoint taken in the middle of
+// an epoch (on a signal) saves them, so that the resumed epoch logs the same row as an
+// uninterrupted one; the wall-clock fields cover only the steps after the resume.
+struct EpochProgress {
+  FrameMetrics metrics;
+  int64_t steps = 0;
+  double frames = 0.0;
+  double norm_sum = 0.0;
+
+  nlohmann::json to_json() const {
+    return {{"steps", steps},
+            {"frames", frames},
+            {"norm_sum", norm_sum},
+            {"metric_frames", metrics.frames()},
+            {"nll_sum", metrics.nll_sum()},
+            {"tp", metrics.true_positives()},
+            {"fp", metrics.false_positives()},
+            {"fn", metrics.false_negatives()}};
+  }
+  // From to_json()'s object; {} (an epoch boundary) gives an empty progress.
+  static EpochProgress from_json(const nlohmann::json& saved, const std::string& source) {
+    EpochProgress progress;
+    if (saved.empty()) return progress;
+    try {
+      progress.steps = saved.at("steps").get<int64_t>();
+      progress.frames = saved.at("frames").get<double>();
+      progress.norm_sum = saved.at("norm_sum").get<double>();
+      progress.metrics = FrameMetrics::from_totals(
+          saved.at("metric_frames").get<int64_t>(), saved.at("nll_sum").get<double>(),
+          saved.at("tp").get<int64_t>(), saved.at("fp").get<int64_t>(),
+          saved.at("fn").get<int64_t>());
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(
+          fmt::format("{}: epoch_progress {} is malformed: {}", source, saved.dump(), e.what()));
+    }
+    return progress;
+  }
+};
+
 // Everything a checkpoint restores, gathered so that resume and NaN rollback share one path.
 struct TrainingState {
   int64_t step = 0;
   int64_t epochs_done = 0;
   LoaderPosition position;
+  EpochProgress progress;  // of the epoch in course when the checkpoint was taken mid-epoch
 };
 
 class Trainer {
  public:
-  Trainer(const config::ResolvedConfig& resolved, RunDirectory& run, int loader_threads)
+  Trainer(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
+          int loader_threads)
       : resolved_(resolved),
         config_(resolved.config),
         run_(run),
         loader_threads_(loader_threads),
-        dataset_(load_dataset(config_.data.dataset, config_.data.root)),
+        dataset_(std::move(dataset)),
         train_split_(std::make_shared<SplitRolls>(dataset_.splits[0])),
         model_(build_model(config_.model, dataset_.info.num_pitches, config_.data.context_frames,
                            config_.data.target_frames)),
@@ -174,6 +216,7 @@ class Trainer {
     state_.epochs_done = saved.epoch;
     state_.position = {saved.loader.at("epoch").get<int64_t>(),
                        saved.loader.at("batch").get<int64_t>()};
+    state_.progress = EpochProgress::from_json(saved.epoch_progress, latest->path.string());
     run_.metrics().reset_to(saved.metrics);
     // A run killed after its last checkpoint (during the final test) has nothing left to train.
     stop_ = early_stopping_.should_stop() ||
@@ -188,14 +231,16 @@ class Trainer {
     model_->set_training(true);
     const int64_t epoch = state_.epochs_done + 1;
     const int64_t batches = loader.batches_per_epoch();
-    FrameMetrics metrics;
+    EpochProgress sums = std::exchange(state_.progress, EpochProgress{});
     std::vector<double> step_seconds;
     double loader_wait = 0.0;
-    double frames = 0.0;
-    double norm_sum = 0.0;
+    double frames_since_start = 0.0;
     const auto epoch_start = Clock::now();
     const bool progress = ::isatty(STDERR_FILENO) == 1;
     while (loader.position().epoch == epoch - 1) {
+      if (const int signal = interrupt_signal(); signal != 0) {
+        stop_on_signal(signal, loader.position(), sums);
+      }
       if (config_.train.max_steps > 0 && state_.step >= config_.train.max_steps) {
         stop_ = true;
         break;
@@ -209,8 +254,8 @@ class Trainer {
       model_->set_training_step(static_cast<uint64_t>(config_.seed),
                                 static_cast<uint64_t>(state_.step));
       const LossValue loss = model_->train_batch(
-          batch, [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
-            metrics.add(logits, targets, mask);
+          batch, [&sums](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
+            sums.metrics.add(logits, targets, mask);
           });
       const double mean_loss =
           injected_nan_.fires_at(state_.step) ? std::numeric_limits<double>::quiet_NaN()
@@ -221,31 +266,45 @@ class Trainer {
         return handle_non_finite(mean_loss, norm);
       optimizer_.step(schedule_.lr(state_.step));
       ++state_.step;
-      norm_sum += norm;
+      ++sums.steps;
+      sums.norm_sum += norm;
+      sums.frames += static_cast<double>(loss.scored_frames);
       step_seconds.push_back(seconds_since(step_start));
-      frames += static_cast<double>(loss.scored_frames);
+      frames_since_start += static_cast<double>(loss.scored_frames);
       if (progress) {
         const double elapsed = seconds_since(epoch_start);
         const int64_t done =
             loader.position().epoch == epoch - 1 ? loader.position().batch : batches;
         fmt::print(stderr,
                    "\repoch {} step {} batch {}/{} loss {:.4f} {:.0f} frames/s ETA {:.0f} s   ",
-                   epoch, state_.step, done, batches, mean_loss, frames / elapsed,
+                   epoch, state_.step, done, batches, mean_loss, frames_since_start / elapsed,
                    elapsed / static_cast<double>(std::max<int64_t>(done, 1)) *
                        static_cast<double>(batches - done));
       }
     }
     if (progress) fmt::print(stderr, "\n");
     const double seconds = seconds_since(epoch_start);
-    train_row_ = metrics_row(metrics);
+    train_row_ = metrics_row(sums.metrics);
     train_row_["lr"] = schedule_.lr(std::max<int64_t>(state_.step - 1, 0));
     train_row_["grad_norm"] =
-        step_seconds.empty() ? 0.0 : norm_sum / static_cast<double>(step_seconds.size());
-    train_row_["frames_per_s"] = frames / std::max(seconds, 1e-9);
+        sums.steps == 0 ? 0.0 : sums.norm_sum / static_cast<double>(sums.steps);
+    train_row_["frames_per_s"] = frames_since_start / std::max(seconds, 1e-9);
     train_row_["step_ms"] = step_seconds.empty() ? 0.0 : 1e3 * stats::median(step_seconds);
     train_row_["loader_wait_ms"] = 1e3 * loader_wait;
     train_row_["epoch_s"] = seconds;
     return true;
+  }
+
+  // Checkpoints the run where it stands, between two steps of an epoch, and stops it.
+  [[noreturn]] void stop_on_signal(int signal, LoaderPosition position, const EpochProgress& sums) {
+    state_.position = position;
+    state_.progress = sums;
+    save_checkpoint(false);
+    throw Interrupted(signal, fmt::format("{} received: stopped at step {} (epoch {}, batch {}) "
+                                          "with a checkpoint; `cadenza train --resume {}` "
+                                          "continues it",
+                                          signal_name(signal), state_.step, position.epoch + 1,
+                                          position.batch, run_.path().string()));
   }
 
   bool handle_non_finite(double loss, double norm) {
@@ -322,6 +381,7 @@ class Trainer {
     contents.early_stopping = early_stopping_.save();
     contents.rng = {{"seed", config_.seed}, {"dropout_step", state_.step}};
     contents.loader = {{"epoch", state_.position.epoch}, {"batch", state_.position.batch}};
+    if (state_.progress.steps > 0) contents.epoch_progress = state_.progress.to_json();
     contents.metrics = run_.metrics().rows();
     store_.save(contents, best);
     rollbacks_since_checkpoint_ = 0;
@@ -368,9 +428,9 @@ class Trainer {
 
 }  // namespace
 
-TrainOutcome train_run(const config::ResolvedConfig& resolved, RunDirectory& run,
+TrainOutcome train_run(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
                        int loader_threads) {
-  Trainer trainer(resolved, run, loader_threads);
+  Trainer trainer(resolved, std::move(dataset), run, loader_threads);
   return trainer.run();
 }
 

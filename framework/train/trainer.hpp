@@ -4,6 +4,8 @@
 //   valid split with the full-sequence protocol, log train and valid rows, step the schedule,
 //   checkpoint, and stop early when the valid nll has not improved for `patience` epochs.
 //   At the end the best-valid checkpoint is reloaded and the test split is scored.
+// On SIGINT or SIGTERM the run checkpoints between two steps, mid-epoch, with the epoch's train
+// sums so far (checkpoint.hpp, /epoch_progress), and stops.
 // Resuming restores parameters, optimiser, schedule, early stopping, step, loader position and
 // metrics from the newest valid checkpoint; everything random is a function of (seed, step,
 // epoch, sample), so a resumed run continues bit-identically.
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/resolve.hpp"
+#include "data/dataset.hpp"
 #include "experiments/run_dir.hpp"
 
 namespace cadenza {
@@ -22,9 +25,11 @@ struct TrainOutcome {
   int64_t steps = 0;
 };
 
-// Trains the run in `run` (created or reopened by the caller) under the thread budget in force.
-// Throws NumericError when the loss turns NaN/Inf and train.nan_guard = "stop".
-TrainOutcome train_run(const config::ResolvedConfig& resolved, RunDirectory& run,
+// Trains the run in `run` (created or reopened by the caller) on `dataset` (loaded by the caller,
+// before the run directory was written) under the thread budget in force. Throws NumericError
+// when the loss turns NaN/Inf and train.nan_guard = "stop", and Interrupted after checkpointing
+// between two steps when SIGINT or SIGTERM arrived (core/interrupt.hpp).
+TrainOutcome train_run(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
                        int loader_threads);
 
 }  // namespace cadenza

@@ -14,6 +14,7 @@
 #include "data/loader.hpp"
 #include "data/mat_import.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 
 namespace cadenza {
 namespace {
@@ -320,13 +321,17 @@ TEST(LoaderStream, PrefetchIsBoundedWhileTheConsumerIsSlow) {
   options.threads = 2;
   options.prefetch = 3;
   Loader loader(jsb_train(), options);
+  // The producer races ahead: the queue fills up before the first batch is taken...
+  testing::wait_until([&] { return loader.peak_batches_held() >= options.prefetch; },
+                      std::chrono::seconds(60));
+  // ...and the slow consumer lets it refill between batches, never beyond the bound.
   for (int i = 0; i < 40; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the producer races ahead
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
     loader.next();
   }
   EXPECT_LE(loader.peak_batches_held(), loader.max_batches_held());
   EXPECT_EQ(loader.max_batches_held(), 5);
-  // It did prefetch: the queue filled up while the consumer slept.
+  // It did prefetch (within 60 s): the queue filled up while the consumer waited.
   EXPECT_GE(loader.peak_batches_held(), options.prefetch);
 }
 

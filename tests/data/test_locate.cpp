@@ -31,19 +31,20 @@ TEST(Locate, FindsTheSharedBenchmarks) {
       path, testing::shared_dir() / "datasets" / "polyphonic" / "JSB_Chorales.mat"));
 }
 
-TEST(Locate, BadNamesAndMissingFilesAreInputErrors) {
+// A name that is no benchmark, or a path that does not exist, is a wrong config value (exit 2).
+TEST(Locate, BadNamesAndMissingFilesAreConfigErrors) {
   ScratchDir empty;
   try {
     locate_dataset("Not_A_Benchmark", "");
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("neither a benchmark name"), std::string::npos)
         << e.what();
   }
   try {
     locate_dataset((empty / "missing.h5").string(), "");
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("missing.h5"), std::string::npos) << e.what();
   }
 }

@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "experiments/run_state.hpp"
 #include "experiments/sweep_plan.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 
 extern char** environ;
 
@@ -136,17 +136,6 @@ class BackgroundCadenza {
   pid_t pid_ = -1;
   bool reaped_ = false;
 };
-
-// Polls `condition` every 5 ms for up to `limit`; returns whether it became true.
-template <class Condition>
-bool wait_until(Condition condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return condition();
-}
 
 // The newest checkpoint step of every run of the sweep in `folder` (-1: none).
 inline std::vector<int64_t> checkpoint_steps(const SweepPlan& plan,

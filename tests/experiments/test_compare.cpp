@@ -370,7 +370,9 @@ TEST(Compare, BadPathsAndFilesAreClearErrors) {
     collect_runs({run});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("config.json: not valid JSON"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("config.json: key 'seed': invalid JSON"),
+              std::string::npos)
+        << e.what();
   }
   testing::write_json(run / "config.json", {{"seed", "one"}, {"data", {{"dataset", "x"}}}});
   EXPECT_THROW(collect_runs({run}), InputError);
@@ -380,7 +382,7 @@ TEST(Compare, BadPathsAndFilesAreClearErrors) {
     collect_runs({run});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("metrics.jsonl: line 8 is not valid JSON"),
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl line 8: invalid JSON"),
               std::string::npos)
         << e.what();
   }

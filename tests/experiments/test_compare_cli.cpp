@@ -101,7 +101,7 @@ TEST(CompareCli, BadInputsAreClearErrorsWithExitCodes) {
       {"compare " + quoted(sweep) + " --baseline model.type=rnn", 2,
        "valid values of model.type: lm, seq2seq"},
       {"compare " + quoted(sweep) + " --metrics nll,bleu", 2, "available: acc, f1, nll"},
-      {"compare " + quoted(broken), 3, "config.json: not valid JSON"},
+      {"compare " + quoted(broken), 3, "config.json: invalid JSON"},
       {"compare " + quoted(sweep) + " --published " + quoted(dir / "none"), 3, "no such folder"},
       {"compare", 2, "paths is required"},
   };

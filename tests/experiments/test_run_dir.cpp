@@ -1,5 +1,9 @@
 // Run directories: layout, manifest fields, refusal to overwrite, resume, atomic metrics.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -142,15 +146,27 @@ TEST(AtomicFile, SurvivesKillNine) {
   const size_t size = 1 << 20;
   write_file_atomic(target, std::string(size, 'a'));
   for (int trial = 0; trial < 12; ++trial) {
+    int first_write[2];
+    ASSERT_EQ(pipe(first_write), 0);
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-      for (int i = 0;; ++i)
+      for (int i = 0;; ++i) {
         write_file_atomic(target, std::string(size, static_cast<char>('a' + i % 26)));
+        if (i == 0 && write(first_write[1], "w", 1) != 1) _exit(1);
+      }
     }
-    usleep(static_cast<useconds_t>(2000 + 3000 * trial));
+    close(first_write[1]);
+    // The kill lands a varying time after the writer's first complete write, so that it always
+    // hits a writer at work (a loaded machine can take longer than any fixed delay to start it).
+    pollfd wrote = {first_write[0], POLLIN, 0};
+    char byte = 0;
+    const bool writing = poll(&wrote, 1, 60'000) == 1 && read(first_write[0], &byte, 1) == 1;
+    usleep(static_cast<useconds_t>(3000 * trial));
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
+    close(first_write[0]);
+    ASSERT_TRUE(writing) << "trial " << trial << ": no complete write within 60 s";
     const std::string content = testing::slurp(target);
     ASSERT_EQ(content.size(), size) << "trial " << trial;
     EXPECT_EQ(content.find_first_not_of(content.front()), std::string::npos) << "torn write";

@@ -155,13 +155,13 @@ TEST(SweepRun, FailedRunIsRecordedAndTheOthersComplete) {
   const fs::path folder = sweeps / "failing";
   const auto record = read_json(folder / "state" / (failed_id + ".json"));
   EXPECT_EQ(record["state"], "failed");
-  EXPECT_EQ(record["exit_code"], 3);
+  EXPECT_EQ(record["exit_code"], 2) << "a dataset path that does not exist is a config error";
   EXPECT_EQ(record["log"], "logs/" + failed_id + ".log");
   EXPECT_TRUE(contains(testing::slurp(folder / "logs" / (failed_id + ".log")), "no/such/dataset"));
 
   const auto status = run_cadenza(sweep_command(experiment, sweeps, "--status"));
   EXPECT_EQ(status_by_run(status.out)[failed_id], "failed") << status.out;
-  EXPECT_TRUE(contains(status.out, "exit code 3 (attempt 1), log logs/" + failed_id + ".log"))
+  EXPECT_TRUE(contains(status.out, "exit code 2 (attempt 1), log logs/" + failed_id + ".log"))
       << status.out;
   EXPECT_TRUE(contains(status.out, "2 runs: 1 done, 0 running, 1 failed")) << status.out;
 

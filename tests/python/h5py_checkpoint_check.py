@@ -7,6 +7,8 @@ Usage: h5py_checkpoint_check.py CHECKPOINT. Prints one JSON object (what was fou
 or prints the problems and exits 1.
        h5py_checkpoint_check.py --drop KEY CHECKPOINT removes one entry (a dataset path or
 "/object@attribute") and stores a new, valid checksum: a well-signed but incomplete file.
+       h5py_checkpoint_check.py --as-version-1 CHECKPOINT rewrites the file as format version 1
+wrote it (no /epoch_progress group), re-signed.
 """
 import hashlib
 import json
@@ -71,9 +73,19 @@ def drop_and_resign(key, path):
     return 0
 
 
+def as_version_1(path):
+    with h5py.File(path, "r+") as f:
+        del f["epoch_progress"]
+        f.attrs["format_version"] = np.int64(1)
+        f.attrs["checksum"] = checksum(entries_of(f))
+    return 0
+
+
 def main():
     if sys.argv[1] == "--drop":
         return drop_and_resign(sys.argv[2], sys.argv[3])
+    if sys.argv[1] == "--as-version-1":
+        return as_version_1(sys.argv[2])
     problems = []
     found = {}
     with h5py.File(sys.argv[1], "r") as f:
@@ -87,7 +99,7 @@ def main():
             return 1
         if text(root["magic"]) != "CADENZA-CKPT":
             problems.append(f"magic is {root['magic']!r}")
-        if int(root["format_version"]) != 1:
+        if int(root["format_version"]) != 2:
             problems.append(f"format_version is {root['format_version']}")
         found["config"] = json.loads(text(root["config"]))
         found["run_id"] = text(root["run_id"])
@@ -119,7 +131,8 @@ def main():
                     problems.append(f"/optimizer/{path} has shape {optimizer[path].shape}")
 
         for group, attribute in [("schedule", "state"), ("early_stopping", "state"),
-                                 ("rng", "state"), ("loader", "position")]:
+                                 ("rng", "state"), ("loader", "position"),
+                                 ("epoch_progress", "state")]:
             found[group] = json.loads(text(f[group].attrs[attribute]))
         found["metrics"] = [json.loads(line)
                             for line in text(f["metrics"].attrs["rows"]).splitlines() if line]

@@ -76,6 +76,7 @@ CheckpointContents sample_contents(int64_t step, int metric_rows = 3) {
       {"seed", 7},
       {"shuffle", {{"key", {123456789u, 987654321u}}, {"position", 18446744073709551615ull}}}};
   contents.loader = {{"epoch", 2}, {"batch", 17}, {"order", {3, 1, 2}}};
+  contents.epoch_progress = {{"steps", 17}, {"nll_sum", 0.1 + 0.2}, {"tp", 5}};
   for (int row = 0; row < metric_rows; ++row) {
     contents.metrics.push_back({{"epoch", row + 1},
                                 {"split", "valid"},
@@ -110,6 +111,7 @@ void expect_same_contents(const CheckpointContents& a, const CheckpointContents&
   EXPECT_EQ(a.early_stopping, b.early_stopping);
   EXPECT_EQ(a.rng, b.rng);
   EXPECT_EQ(a.loader, b.loader);
+  EXPECT_EQ(a.epoch_progress, b.epoch_progress);
   EXPECT_EQ(a.metrics, b.metrics);
 }
 
@@ -333,6 +335,7 @@ TEST(CheckpointH5py, PythonReadsEveryDocumentedEntryAndTheChecksum) {
   EXPECT_EQ(found["early_stopping"], saved.early_stopping);
   EXPECT_EQ(found["rng"], saved.rng);
   EXPECT_EQ(found["loader"], saved.loader);
+  EXPECT_EQ(found["epoch_progress"], saved.epoch_progress);
   EXPECT_EQ(found["metrics"], nlohmann::json(saved.metrics));
 }
 
@@ -368,6 +371,24 @@ TEST(CheckpointH5py, WellSignedButIncompleteFilesNameWhatIsMissing) {
   const CheckpointContents without_slot =
       load_checkpoint(drop("/optimizer/decoder/output/W/exp_avg"));
   EXPECT_THROW(optimizer.load_state(without_slot.optimizer), InputError);
+  expect_rejected(drop("/epoch_progress@state"), "missing string attribute /epoch_progress@state");
+}
+
+// Format version 2 added /epoch_progress (a checkpoint taken mid-epoch on a signal). A file as
+// version 1 wrote it still loads, with no progress: it was always taken at an epoch's end.
+TEST(CheckpointH5py, VersionOneFilesStillLoad) {
+  const ScratchDir scratch;
+  const fs::path path = scratch / "ckpt-1.h5";
+  const CheckpointContents saved = sample_contents(1);
+  save_checkpoint(path, saved);
+  const auto run = testing::run_python_script("h5py_checkpoint_check.py",
+                                              "--as-version-1 '" + path.string() + "'");
+  ASSERT_EQ(run.status, 0) << run.output;
+  const CheckpointContents loaded = load_checkpoint(path);
+  EXPECT_EQ(loaded.epoch_progress, nlohmann::json::object());
+  CheckpointContents expected = saved;
+  expected.epoch_progress = nlohmann::json::object();
+  expect_same_contents(loaded, expected);
 }
 
 }  // namespace

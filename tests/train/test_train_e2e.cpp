@@ -11,9 +11,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
+#include "experiments/run_state.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 #include "train/checkpoint.hpp"
 
 extern char** environ;
@@ -116,8 +117,14 @@ TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
   const auto config =
       experiment(dir, "kill", R"(, "train": {"epochs": 15}, "model": {"hidden_size": 48})");
   const auto reference = train(config, dir / "reference");
-  for (const int delay_ms : {250, 900}) {
-    const auto runs = dir / ("killed" + std::to_string(delay_ms));
+  const auto reference_rows = metrics_without_timings(reference);
+  // Each run is killed as soon as it has checkpointed epoch 1 (its first checkpoint), or epoch 6
+  // (checkpoints are written every epoch): somewhere in the epoch after that checkpoint.
+  for (const int epoch : {1, 6}) {
+    const int64_t step = reference_rows.at(2 * (epoch - 1))["step"];  // epoch's train row
+    const auto runs = dir / ("killed" + std::to_string(epoch));
+    const auto run_dir = runs / "kill" / reference.filename();
+    const auto err_path = dir / ("killed" + std::to_string(epoch) + ".err");
     const std::string binary = CADENZA_BINARY;
     const std::string config_arg = config.string();
     const std::string runs_arg = runs.string();
@@ -128,21 +135,35 @@ TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     pid_t child = 0;
     ASSERT_EQ(posix_spawn(&child, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
     posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    bool ended = false;
+    const bool checkpointed = testing::wait_until(
+        [&] {
+          ended = waitpid(child, &status, WNOHANG) == child;
+          return ended || newest_checkpoint_step(run_dir) >= step;
+        },
+        std::chrono::minutes(5));
+    if (!ended) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+    }
+    ASSERT_FALSE(ended) << "the run ended (wait status " << status << ") before its checkpoint of"
+                        << " epoch " << epoch << ":\n"
+                        << testing::slurp(err_path);
+    ASSERT_TRUE(checkpointed) << "no checkpoint of epoch " << epoch << " (step " << step
+                              << ") within 5 minutes:\n"
+                              << testing::slurp(err_path);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before the kill; lengthen it";
-    const auto run_dir = runs / "kill" / reference.filename();
     ASSERT_TRUE(std::filesystem::exists(run_dir / "manifest.json"));
     const auto resumed = run_cadenza("train --resume '" + run_dir.string() + "'");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-    EXPECT_EQ(metrics_without_timings(run_dir), metrics_without_timings(reference))
-        << "killed after " << delay_ms << " ms";
+    EXPECT_EQ(metrics_without_timings(run_dir), reference_rows)
+        << "killed after the checkpoint of epoch " << epoch;
     expect_same_weights(run_dir, reference);
   }
 }

@@ -1,0 +1,93 @@
+#include "models/model_size.hpp"
+
+#include <algorithm>
+
+namespace cadenza {
+namespace {
+
+constexpr int64_t kFloat = 4;
+constexpr int64_t kFixedBytes = int64_t{256} << 20;
+constexpr int64_t kCheckpointOverhead = int64_t{1} << 20;
+
+int64_t lstm_parameters(int64_t input, int64_t hidden, int64_t layers, int64_t directions) {
+  int64_t count = 0;
+  for (int64_t l = 0; l < layers; ++l) {
+    const int64_t layer_input = l == 0 ? input : directions * hidden;
+    count += directions * (4 * hidden * layer_input + 4 * hidden * hidden + 4 * hidden);
+  }
+  return count;
+}
+
+struct Shape {
+  int64_t pitches, hidden, layers, encoder, directions, keys;
+  bool seq2seq, attention, bahdanau;
+};
+
+Shape shape_of(const config::ModelConfig& config, int pitches) {
+  Shape s{};
+  s.pitches = pitches;
+  s.hidden = config.hidden_size;
+  s.layers = config.layers;
+  s.seq2seq = config.type == "seq2seq";
+  s.encoder = config.encoder_hidden_size == 0 ? config.hidden_size : config.encoder_hidden_size;
+  s.directions = config.bidirectional_encoder ? 2 : 1;
+  s.keys = s.directions * s.encoder;
+  s.attention = s.seq2seq && config.attention != "none";
+  s.bahdanau = s.attention && config.attention_style == "bahdanau";
+  return s;
+}
+
+int64_t optimizer_slots(const config::OptimizerConfig& optimizer) {
+  return optimizer.name == "adam" || optimizer.name == "adamw" ? 2 : 1;
+}
+
+}  // namespace
+
+int64_t parameter_count(const config::ModelConfig& config, int pitches) {
+  const Shape s = shape_of(config, pitches);
+  const int64_t output = s.hidden * s.pitches + s.pitches;
+  if (!s.seq2seq) return lstm_parameters(s.pitches, s.hidden, s.layers, 1) + output;
+  int64_t count = lstm_parameters(s.pitches, s.encoder, s.layers, s.directions);
+  if (s.keys != s.hidden) count += 2 * (s.keys * s.hidden + s.hidden);
+  count += lstm_parameters(s.pitches + (s.bahdanau ? s.keys : 0), s.hidden, s.layers, 1);
+  if (s.attention) {
+    if (config.attention == "general") count += s.keys * s.hidden;
+    if (config.attention == "additive") count += s.hidden * s.hidden + s.keys * s.hidden + s.hidden;
+    count += (s.keys + s.hidden) * s.hidden;
+  }
+  return count + output;
+}
+
+MemoryEstimate estimate_training_memory(const config::ExperimentConfig& config, int pitches,
+                                        const FrameCounts& frames) {
+  const Shape s = shape_of(config.model, pitches);
+  const int64_t slots = optimizer_slots(config.train.optimizer);
+  MemoryEstimate estimate;
+  estimate.parameters =
+      kFloat * parameter_count(config.model, pitches) * (2 + slots + 2 + 2 * (1 + slots));
+
+  // Floats held for a batch of `batch` samples of `length` frames.
+  const auto batch_floats = [&s](int64_t batch, int64_t length) {
+    const int64_t units =
+        s.seq2seq ? s.layers * (s.directions * s.encoder + s.hidden) : s.layers * s.hidden;
+    int64_t floats = 16 * units * batch * length + 4 * s.pitches * batch * length;
+    if (s.attention) {
+      floats += 3 * batch * length * length + 6 * batch * length * (s.keys + s.hidden);
+    }
+    return floats;
+  };
+  const int64_t train_length = std::max<int64_t>(frames.longest_train, 1);
+  const int64_t eval_length = std::max<int64_t>(frames.longest_eval, 1);
+  estimate.activations = kFloat * std::max(batch_floats(config.data.batch_size, train_length),
+                                           batch_floats(config.data.eval_batch_size, eval_length));
+  estimate.fixed = frames.dataset_cells + kFixedBytes;
+  return estimate;
+}
+
+int64_t checkpoint_bytes(const config::ExperimentConfig& config, int pitches) {
+  return kFloat * parameter_count(config.model, pitches) *
+             (1 + optimizer_slots(config.train.optimizer)) +
+         kCheckpointOverhead;
+}
+
+}  // namespace cadenza
