@@ -19,7 +19,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/threads.hpp"
-#include "experiments/stats.hpp"
+#include "core/stats.hpp"
 #include "models/model.hpp"
 #include "train/optimizer.hpp"
 

@@ -6,7 +6,7 @@
 #include "cli/commands.hpp"
 #include "config/resolve.hpp"
 #include "core/error.hpp"
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza::cli {
 

@@ -13,8 +13,8 @@
 #include "experiments/published.hpp"
 #include "experiments/reproduction.hpp"
 #include "experiments/reproduction_verdict.hpp"
-#include "experiments/sweep_plan.hpp"
-#include "experiments/sweep_runner.hpp"
+#include "sweeps/sweep_plan.hpp"
+#include "sweeps/sweep_runner.hpp"
 
 namespace cadenza::cli {
 namespace {

@@ -10,9 +10,9 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
-#include "experiments/run_state.hpp"
-#include "experiments/sweep_plan.hpp"
-#include "experiments/sweep_runner.hpp"
+#include "sweeps/run_state.hpp"
+#include "sweeps/sweep_plan.hpp"
+#include "sweeps/sweep_runner.hpp"
 
 namespace cadenza::cli {
 namespace {

@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/threads.hpp"
-#include "experiments/run_dir.hpp"
+#include "runs/run_dir.hpp"
 #include "train/preflight.hpp"
 #include "train/trainer.hpp"
 

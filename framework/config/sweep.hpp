@@ -15,7 +15,7 @@
 //
 // This file checks the block's shape (members, key paths, list lengths, scalar values, no key on
 // two axes, no duplicate settings). Whether each value is valid for its key is checked by
-// resolving every run exactly like `cadenza train` with overrides (experiments/sweep_plan.hpp).
+// resolving every run exactly like `cadenza train` with overrides (sweeps/sweep_plan.hpp).
 #pragma once
 
 #include <string>

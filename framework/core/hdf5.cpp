@@ -1,6 +1,7 @@
 #include "core/hdf5.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <string_view>
@@ -77,24 +78,28 @@ std::string storage_problem(hid_t dataset) {
   const hsize_t stored = H5Dget_storage_size(dataset);
   if (element_bytes == 0) return "has a datatype of 0 bytes";
   if (layout == H5D_CHUNKED) {
-    // Filtered (compressed) chunks cannot be measured before decoding; unfiltered ones must be
-    // whole.
+    // Filtered (compressed) chunks cannot be measured before decoding. Unfiltered ones must all
+    // be stored, whole: cadenza writes every chunk of its arrays.
     if (H5Pget_nfilters(properties.get()) != 0) return "";
-    std::vector<hsize_t> chunk(H5S_MAX_RANK);
-    const int rank = H5Pget_chunk(properties.get(), H5S_MAX_RANK, chunk.data());
-    hsize_t chunks = 0;
-    if (rank < 1 || H5Dget_num_chunks(dataset, H5S_ALL, &chunks) < 0) {
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> dims(static_cast<size_t>(std::max(rank, 0)));
+    std::vector<hsize_t> chunk(dims.size());
+    if (rank < 1 || H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0 ||
+        H5Pget_chunk(properties.get(), rank, chunk.data()) != rank ||
+        std::find(chunk.begin(), chunk.end(), hsize_t{0}) != chunk.end()) {
       return "unreadable chunk layout";
     }
-    chunk.resize(static_cast<size_t>(rank));
     constexpr std::uintmax_t kMaxChunkBytes = std::uintmax_t{1} << 32;  // HDF5's limit
     if (!fits(chunk, element_bytes, kMaxChunkBytes)) return "has chunks larger than 4 GiB";
     std::uintmax_t chunk_bytes = element_bytes;
-    for (const hsize_t dim : chunk)
-      chunk_bytes *= dim;
-    if (chunk_bytes > 0 && stored / chunk_bytes < chunks) {
-      return fmt::format("stores {} bytes for {} unfiltered chunks of {} bytes", stored, chunks,
-                         chunk_bytes);
+    std::vector<hsize_t> chunks(dims.size());  // chunks along each dimension
+    for (size_t d = 0; d < dims.size(); ++d) {
+      chunk_bytes *= chunk[d];
+      chunks[d] = dims[d] / chunk[d] + (dims[d] % chunk[d] != 0 ? 1 : 0);
+    }
+    if (!fits(chunks, chunk_bytes, stored)) {
+      return fmt::format("stores {} bytes for [{}] unfiltered chunks of {} bytes", stored,
+                         fmt::join(chunks, ", "), chunk_bytes);
     }
     return "";
   }

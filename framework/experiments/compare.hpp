@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "experiments/run_collection.hpp"
-#include "experiments/stats.hpp"
+#include "core/stats.hpp"
 
 namespace cadenza {
 

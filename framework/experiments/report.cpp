@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "core/atomic_file.hpp"
-#include "experiments/svg_plot.hpp"
+#include "plot/charts.hpp"
 
 namespace cadenza {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "config/sweep.hpp"
 #include "experiments/published.hpp"
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza {
 

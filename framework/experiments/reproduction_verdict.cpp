@@ -7,7 +7,7 @@
 #include <iterator>
 
 #include "core/error.hpp"
-#include "experiments/run_state.hpp"
+#include "sweeps/run_state.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;

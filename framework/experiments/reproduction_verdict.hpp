@@ -12,8 +12,8 @@
 
 #include "experiments/published.hpp"
 #include "experiments/reproduction.hpp"
-#include "experiments/stats.hpp"
-#include "experiments/sweep_plan.hpp"
+#include "core/stats.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "generate/svg.hpp"
+#include "plot/svg_writer.hpp"
 
 namespace cadenza {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "data/inspect.hpp"
-#include "generate/svg.hpp"
+#include "plot/svg_writer.hpp"
 
 namespace cadenza {
 namespace {

@@ -14,7 +14,7 @@
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "data/loader.hpp"
-#include "experiments/stats.hpp"
+#include "core/stats.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
 #include "train/checkpoint.hpp"

@@ -15,7 +15,7 @@
 
 #include "config/resolve.hpp"
 #include "data/dataset.hpp"
-#include "experiments/run_dir.hpp"
+#include "runs/run_dir.hpp"
 
 namespace cadenza {
 

@@ -10,7 +10,7 @@
 #include "experiments/compare_test_util.hpp"
 #include "experiments/report.hpp"
 #include "experiments/run_collection.hpp"
-#include "experiments/svg_plot.hpp"
+#include "plot/charts.hpp"
 #include "support/process.hpp"
 
 namespace cadenza {

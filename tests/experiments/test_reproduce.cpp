@@ -5,7 +5,7 @@
 
 #include <numeric>
 
-#include "experiments/sweep_test_support.hpp"
+#include "sweeps/sweep_test_support.hpp"
 
 namespace cadenza {
 namespace {

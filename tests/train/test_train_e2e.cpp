@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "experiments/run_state.hpp"
+#include "sweeps/run_state.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
 #include "train/checkpoint.hpp"

@@ -1,4 +1,4 @@
-#include "metrics/metrics_log.hpp"
+#include "runs/metrics_log.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "experiments/sweep_threads.hpp"
+#include "sweeps/sweep_threads.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "experiments/run_dir.hpp"
+#include "runs/run_dir.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -7,7 +7,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/json_text.hpp"
-#include "experiments/system_info.hpp"
+#include "runs/system_info.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;

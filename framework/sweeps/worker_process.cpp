@@ -1,4 +1,4 @@
-#include "experiments/worker_process.hpp"
+#include "sweeps/worker_process.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -8,7 +8,7 @@
 //     train.max_steps or early stopping it must not train phantom epochs).
 #include <gtest/gtest.h>
 
-#include "experiments/sweep_test_support.hpp"
+#include "sweeps/sweep_test_support.hpp"
 
 namespace cadenza {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "config/resolve.hpp"
 #include "core/error.hpp"
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 #include "support/process.hpp"
 
 namespace cadenza {

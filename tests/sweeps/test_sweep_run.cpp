@@ -8,10 +8,10 @@
 #include <set>
 
 #include "core/threads.hpp"
-#include "experiments/run_lock.hpp"
-#include "experiments/run_state.hpp"
-#include "experiments/sweep_plan.hpp"
-#include "experiments/sweep_test_support.hpp"
+#include "runs/run_lock.hpp"
+#include "sweeps/run_state.hpp"
+#include "sweeps/sweep_plan.hpp"
+#include "sweeps/sweep_test_support.hpp"
 #include "train/checkpoint.hpp"
 
 namespace cadenza {

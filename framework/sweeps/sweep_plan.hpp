@@ -4,9 +4,9 @@
 //
 //   <sweeps dir>/<name>/
 //     sweep.json              this plan (format "cadenza-sweep", version 1), written atomically
-//     runs/<name>/<run id>/   each run's normal run directory (experiments/run_dir.hpp)
+//     runs/<name>/<run id>/   each run's normal run directory (runs/run_dir.hpp)
 //     locks/<run id>.lock     flock(2) target held while a process trains the run
-//     state/<run id>.json     the sweep's record of the run's attempts (experiments/run_state.hpp)
+//     state/<run id>.json     the sweep's record of the run's attempts (sweeps/run_state.hpp)
 //     logs/<run id>.log       stdout and stderr of every attempt, appended
 //
 // A run's id is its config hash, so it does not depend on the order of the axes, on --jobs or on

@@ -17,7 +17,7 @@
 
 #include "config/resolve.hpp"
 #include "core/threads.hpp"
-#include "metrics/metrics_log.hpp"
+#include "runs/metrics_log.hpp"
 
 namespace cadenza {
 

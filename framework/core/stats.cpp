@@ -1,4 +1,4 @@
-#include "experiments/stats.hpp"
+#include "core/stats.hpp"
 
 #include <fmt/format.h>
 

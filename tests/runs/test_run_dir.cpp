@@ -7,7 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "experiments/run_dir.hpp"
+#include "runs/run_dir.hpp"
 #include "support/process.hpp"
 
 namespace cadenza {

@@ -1,11 +1,11 @@
-#include "generate/svg.hpp"
+#include "plot/svg_writer.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "experiments/svg_plot.hpp"
+#include "plot/charts.hpp"
 
 namespace cadenza {
 

@@ -1,4 +1,4 @@
-#include "experiments/system_info.hpp"
+#include "runs/system_info.hpp"
 
 #include <H5public.h>
 #include <fmt/format.h>

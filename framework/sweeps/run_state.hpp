@@ -1,4 +1,4 @@
-// Where a run of a sweep stands, read from its files (experiments/sweep_plan.hpp gives the
+// Where a run of a sweep stands, read from its files (sweeps/sweep_plan.hpp gives the
 // layout). In order of precedence:
 //   running  another process (or this one) holds the run's lock
 //   done     the run directory's manifest says "completed"
@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza {
 

@@ -1,4 +1,4 @@
-#include "experiments/svg_plot.hpp"
+#include "plot/charts.hpp"
 
 #include <fmt/format.h>
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "experiments/stats.hpp"
+#include "core/stats.hpp"
 
 namespace cadenza::stats {
 namespace {

@@ -1,4 +1,4 @@
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 #include <fmt/format.h>
 

@@ -1,10 +1,10 @@
-// Runs a sweep's plan, or one shard of it, on `jobs` worker processes (experiments/
+// Runs a sweep's plan, or one shard of it, on `jobs` worker processes (sweeps/
 // worker_process.hpp), resumably and cooperatively:
 //
 //   for each run of the shard, in plan order, while a worker slot is free:
 //     take the run's lock without waiting; a run another process holds is left to it and looked
 //     at again later;
-//     under the lock, read the run's files (experiments/run_state.hpp): done -> skip; failed ->
+//     under the lock, read the run's files (sweeps/run_state.hpp): done -> skip; failed ->
 //     skip (unless retry_failed: one new attempt per invocation); otherwise start an attempt:
 //       `cadenza train --resume RUN_DIR` when the run directory has its config.json (it continues
 //       from its newest valid checkpoint, or starts over in place when it has none), else
@@ -17,12 +17,27 @@
 // training. A sweep killed at any moment (SIGKILL included) leaves no stale lock (the kernel drops
 // flock locks with the last descriptor; the children die with the sweep): a restart finds each
 // run done, partial (resumed from its checkpoint) or pending, so no run is lost or trained twice.
+//
+// The contract between the sweep and each `cadenza train` worker it starts:
+//   arguments  exactly one of the two command lines above; the overrides set every sweep axis key,
+//              so the worker's run id is the planned one (plan.runs[i].run_id());
+//   lock       the sweep holds locks/<run id>.lock and hands the open descriptor to the child
+//              (its only inherited descriptor), so the lock lives until both are gone;
+//   output     the child writes only inside its run directory (runs/<name>/<run id>/: config,
+//              manifest, metrics, log.txt, checkpoints) and appends stdout/stderr to
+//              logs/<run id>.log; the sweep alone writes state/<run id>.json and sweep.json;
+//   signals    the child starts with SIGINT and SIGTERM blocked until its handlers are set; on
+//              either it checkpoints at the next step and exits 128 + signal with its manifest
+//              "interrupted" (core/interrupt.hpp); it dies with the sweep (PR_SET_PDEATHSIG);
+//   exit codes 0 with manifest "completed" = done; 130 / 143 or death by SIGINT / SIGTERM =
+//              interrupted (resumed by the next attempt); anything else = failed, recorded with
+//              its code or signal (cli/main.cpp lists the codes: 2 config, 3 input, 4 numerical).
 #pragma once
 
 #include <filesystem>
 #include <vector>
 
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza {
 

@@ -1,4 +1,4 @@
-#include "experiments/run_lock.hpp"
+#include "runs/run_lock.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

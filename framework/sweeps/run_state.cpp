@@ -1,4 +1,4 @@
-#include "experiments/run_state.hpp"
+#include "sweeps/run_state.hpp"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,8 @@
 
 #include "core/atomic_file.hpp"
 #include "core/json_text.hpp"
-#include "experiments/run_dir.hpp"
-#include "experiments/run_lock.hpp"
+#include "runs/run_dir.hpp"
+#include "runs/run_lock.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;

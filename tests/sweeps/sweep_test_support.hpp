@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "experiments/run_state.hpp"
-#include "experiments/sweep_plan.hpp"
+#include "sweeps/run_state.hpp"
+#include "sweeps/sweep_plan.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
 

@@ -1,4 +1,4 @@
-#include "experiments/sweep_runner.hpp"
+#include "sweeps/sweep_runner.hpp"
 
 #include <fmt/format.h>
 #include <signal.h>
@@ -18,11 +18,11 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
-#include "experiments/run_dir.hpp"
-#include "experiments/run_lock.hpp"
-#include "experiments/run_state.hpp"
-#include "experiments/sweep_threads.hpp"
-#include "experiments/worker_process.hpp"
+#include "runs/run_dir.hpp"
+#include "runs/run_lock.hpp"
+#include "sweeps/run_state.hpp"
+#include "sweeps/sweep_threads.hpp"
+#include "sweeps/worker_process.hpp"
 
 namespace cadenza {
 namespace fs = std::filesystem;
