@@ -3,7 +3,7 @@ LSTM, 88 -> 256, then Linear 256 -> 88), B = 32, T = 128, BCE-with-logits summed
 averaged over frames, clip_grad_norm_(5), Adam(1e-3), f32, on the same kind of synthetic frames.
 Prints one JSON line like cadenza bench does.
 
-Run it with Debian's OpenBLAS (OpenMP build), as DESIGN.md §3 describes for a fair comparison:
+Run it with Debian's OpenBLAS (OpenMP build), as docs/performance.md describes for a fair comparison:
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=2 \
     /usr/bin/python3 scripts/bench_pytorch_lm.py [--steps 20] [--warmup 3]
 """

@@ -22,8 +22,9 @@
 # the file under tests/fuzz/regressions/TARGET/ and tests/fuzz_regressions/ replays it.
 #
 # FUZZ_KEEP_GOING=1 runs libFuzzer in fork mode and keeps fuzzing after a finding (each one is
-# still saved, and the exit status is still non-zero): for libhdf5 1.10, whose own memory errors on
-# malformed metadata would otherwise end a dataset, checkpoint or mat run within seconds.
+# still saved, and the exit status is still non-zero): for libhdf5 1.10 and libmatio, whose own
+# memory errors and huge allocations on malformed files would otherwise end a dataset, checkpoint
+# or mat run within seconds.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

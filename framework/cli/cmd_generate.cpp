@@ -51,7 +51,7 @@ struct GenerateOptions {
   double bpm = 120.0;
   int frames_per_quarter = 0;
   // One thread by default: a generation step of a quickstart-sized model is too small for a
-  // second to pay (README, "Generating music"), and the pieces then do not depend on the cores.
+  // second to pay (docs/generate.md), and the pieces then do not depend on the cores.
   int threads = 1;
 };
 

@@ -1,6 +1,6 @@
 // The typed experiment config. Each struct declares its keys once, in `visit`: name, member
 // (whose initial value is the default), allowed values or range, and help. See schema.hpp.
-// To add a key: add the member with its default, declare it in `visit`, and use it; the README's
+// To add a key: add the member with its default, declare it in `visit`, and use it; docs/configs.md's
 // key table is regenerated with `build/cadenza config --explain --markdown`.
 #pragma once
 
@@ -121,7 +121,7 @@ struct ModelConfig {
           "first updates then learn structure, not the keys' rarity), or PyTorch's uniform "
           "default");
     v.section("scheduled_sampling", scheduled_sampling,
-              "Scheduled sampling while training, in its two-pass form (README, \"Scheduled "
+              "Scheduled sampling while training, in its two-pass form (docs/training.md, \"Scheduled "
               "sampling\")");
   }
 };

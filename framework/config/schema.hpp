@@ -2,7 +2,7 @@
 // that holds it (framework/config/experiment_config.hpp), with its type, default (the member's
 // initial value), allowed values or range, and a help line. Visitors walk those declarations to
 // read JSON into the typed structs with validation, to write the resolved config back out, and to
-// list the schema for `cadenza config --explain` and the README.
+// list the schema for `cadenza config --explain` and the key table of docs/configs.md.
 #pragma once
 
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-// The one place that decides and applies thread counts (DESIGN.md §3, point 8).
+// The one place that decides and applies thread counts (docs/onednn.md, trap 8).
 // oneDNN (Debian build) computes with OpenMP threads; the data loader uses oneTBB. The two pools
 // must not oversubscribe the cores: compute + loader <= cores.
 #pragma once

@@ -5,7 +5,7 @@
 //      "citation": "authors. title. venue, year.",
 //      "table": "where in the paper",   "model": "LSTM",
 //      "dataset": "JSB_Chorales",       JSB_Chorales | Nottingham | MuseData | Piano_midi
-//      "metric": "test_nll",            nats per frame (DESIGN.md §5)
+//      "metric": "test_nll",            nats per frame (docs/metrics.md)
 //      "value": 8.45,
 //      "protocol": "how the paper trained and scored",
 //      "verified": true,                checked against the source, not recalled

@@ -103,7 +103,7 @@ std::vector<std::string> header_paragraphs(const ReportInputs& inputs) {
   }
   std::vector<std::string> paragraphs = {
       fmt::format("Compared: {}.", fmt::join(inputs.sources, ", ")),
-      "Protocol (DESIGN.md §5): every number is a test metric of a run's best-valid checkpoint "
+      "Protocol (docs/metrics.md): every number is a test metric of a run's best-valid checkpoint "
       "(the test row of its metrics.jsonl). nll is in nats per frame: the Bernoulli negative "
       "log-likelihood summed over the keys, totalled over the test split and divided by its "
       "scored frames, which are frames 2..T of every sequence, each predicted from the frames "

@@ -8,8 +8,9 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/hdf5.hpp"
 #include "core/json_text.hpp"
+#include "runs/run_dir.hpp"
+#include "train/checkpoint.hpp"
 
 namespace cadenza {
 namespace {
@@ -59,23 +60,22 @@ void read_config(const fs::path& dir, RunRecord& run) {
   run.dataset = dataset->second.get<std::string>();
 }
 
-void read_manifest(const fs::path& dir, RunRecord& run) {
-  const fs::path file = dir / "manifest.json";
-  if (!fs::exists(file)) {
+// Status and parameter count from the manifest (runs/run_dir.hpp); runs older than the manifest's
+// "parameters" field count them in best.h5.
+void read_status(const fs::path& dir, RunRecord& run) {
+  const std::optional<json> manifest = read_manifest(dir);
+  if (!manifest) {
     run.status = "unknown";
     run.status_detail = "no manifest.json";
     return;
   }
-  const json manifest = parse_json_file(file);
-  if (!manifest.is_object() || !manifest.contains("status") || !manifest["status"].is_string()) {
-    throw InputError(
-        fmt::format("{}: needs a string 'status' (running, completed, failed, "
-                    "interrupted)",
-                    file.string()));
+  run.status = (*manifest)["status"].get<std::string>();
+  if (manifest->contains("status_detail") && (*manifest)["status_detail"].is_string()) {
+    run.status_detail = (*manifest)["status_detail"].get<std::string>();
   }
-  run.status = manifest["status"].get<std::string>();
-  if (manifest.contains("status_detail") && manifest["status_detail"].is_string()) {
-    run.status_detail = manifest["status_detail"].get<std::string>();
+  if (manifest->contains("parameters") && (*manifest)["parameters"].is_number_integer() &&
+      (*manifest)["parameters"].get<int64_t>() > 0) {
+    run.parameters = (*manifest)["parameters"].get<int64_t>();
   }
 }
 
@@ -244,38 +244,6 @@ std::string RunRecord::problem() const {
   return "";
 }
 
-int64_t checkpoint_parameter_count(const fs::path& checkpoint) {
-  using hdf5::Handle;
-  const hdf5::QuietErrors quiet;
-  const auto fail = [&](const std::string& what) {
-    throw InputError(fmt::format("checkpoint {}: {}", checkpoint.string(), what));
-  };
-  const Handle file(H5Fopen(checkpoint.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) fail("cannot open it as HDF5 (" + hdf5::error_cause() + ")");
-  const Handle params(H5Gopen2(file.get(), "params", H5P_DEFAULT), H5Gclose);
-  if (!params.valid()) fail("has no /params group");
-  std::vector<std::string> names;
-  const herr_t listed = H5Lvisit(
-      params.get(), H5_INDEX_NAME, H5_ITER_INC,
-      [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-        static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-        return 0;
-      },
-      &names);
-  if (listed < 0) fail("cannot list /params");
-  int64_t total = 0;
-  for (const std::string& name : names) {
-    const Handle object(H5Oopen(params.get(), name.c_str(), H5P_DEFAULT), H5Oclose);
-    if (!object.valid()) fail("cannot open /params/" + name);
-    if (H5Iget_type(object.get()) != H5I_DATASET) continue;
-    const Handle space(H5Dget_space(object.get()), H5Sclose);
-    const hssize_t points = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
-    if (points < 0) fail("cannot read the shape of /params/" + name);
-    total += static_cast<int64_t>(points);
-  }
-  return total;
-}
-
 RunRecord read_run(const fs::path& dir) {
   if (!fs::exists(dir / "config.json")) {
     throw UsageError(fmt::format("{} is not a run directory: it has no config.json; {}",
@@ -285,11 +253,11 @@ RunRecord read_run(const fs::path& dir) {
   run.dir = dir;
   run.run_id = dir.filename().string();
   read_config(dir, run);
-  read_manifest(dir, run);
+  read_status(dir, run);
   read_metrics(dir, run);
   read_music_distances(dir, run);
   const fs::path best = dir / "checkpoints" / "best.h5";
-  if (fs::exists(best)) run.parameters = checkpoint_parameter_count(best);
+  if (!run.parameters && fs::exists(best)) run.parameters = checkpoint_parameter_count(best);
   return run;
 }
 

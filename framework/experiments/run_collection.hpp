@@ -45,7 +45,9 @@ struct RunRecord {
   // Sum of the train rows' epoch_s and the valid rows' eval_s: training and validation wall time
   // over every session of a resumed run, without setup and the test evaluation.
   std::optional<double> train_seconds;
-  std::optional<int64_t> parameters;  // elements of every /params tensor in checkpoints/best.h5
+  // The model's parameters: the manifest's count, or for older runs the elements of every /params
+  // tensor in checkpoints/best.h5; unset when neither is there.
+  std::optional<int64_t> parameters;
   // Distances of the generated music from the test split, by name ("pitch_class_kl", ...), each
   // the mean over the run's stats.json files; empty when nothing was generated.
   std::map<std::string, double> music_distances;

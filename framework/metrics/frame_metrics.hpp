@@ -1,4 +1,4 @@
-// Frame-level metrics of a piano-roll predictor (DESIGN.md §5), identical for every model:
+// Frame-level metrics of a piano-roll predictor (docs/metrics.md), identical for every model:
 //
 //   nll        nats per scored frame: the Bernoulli negative log-likelihood of the targets under
 //              sigmoid(logits), summed over keys and scored frames, divided by the number of

@@ -53,7 +53,7 @@ class SequenceModel {
   // scheduled sampling (model.scheduled_sampling), a teacher-forced pass first picks the inputs.
   virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink) = 0;
 
-  // The full-sequence protocol (README, "Metrics"): scores frames 2..T of every sequence of
+  // The full-sequence protocol (docs/metrics.md): scores frames 2..T of every sequence of
   // `split`, each predicted from the frames before it, batch_size sequences (or segments) at a
   // time. No gradients.
   virtual void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) = 0;

@@ -11,7 +11,7 @@
 //   "layer{l}/b"    [D, 4H]       = PyTorch bias_ih_l{l} + bias_hh_l{l}
 // backward() adds into the parameter gradients (see nn/parameter.hpp).
 //
-// oneDNN 2.6 traps handled here (DESIGN.md §3): explicit zero src_iter/src_iter_c are always
+// oneDNN 2.6 traps handled here (docs/onednn.md): explicit zero src_iter/src_iter_c are always
 // passed (1); one primitive per layer (2); PyTorch weights are the ldgoi layout, reordered to
 // whatever the forward and backward primitives choose (3, 4); diff weights accumulate inside
 // the primitive, so they go to a zeroed scratch and are then added to the gradients (5); the

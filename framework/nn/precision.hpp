@@ -1,6 +1,6 @@
 // Compute precision of the LSTM and affine layers ("model.precision": "f32" | "bf16").
 // bf16 converts weights and activations to bf16 for the matrix products; master weights,
-// biases, cell states and every gradient stay f32 (DESIGN.md §3, trap 11).
+// biases, cell states and every gradient stay f32 (docs/onednn.md, trap 11).
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>

@@ -16,13 +16,22 @@ fs::path RunDirectory::path_for(const config::ResolvedConfig& resolved, const fs
   return runs_root / resolved.config.name / resolved.run_id;
 }
 
+std::optional<nlohmann::json> read_manifest(const fs::path& run_dir) {
+  const fs::path file = run_dir / "manifest.json";
+  if (!fs::exists(file)) return std::nullopt;
+  nlohmann::json manifest = parse_json_text(read_file(file), file.string(), JsonSource::kInput);
+  if (!manifest.is_object() || !manifest.contains("status") || !manifest["status"].is_string()) {
+    throw InputError(fmt::format(
+        "{}: needs a string 'status' (running, completed, failed, interrupted)", file.string()));
+  }
+  return manifest;
+}
+
 std::string RunDirectory::status_of(const fs::path& run_dir) {
-  const fs::path manifest = run_dir / "manifest.json";
-  if (!fs::exists(manifest)) return "";
   try {
-    return parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput)
-        .value("status", "");
-  } catch (const std::exception&) {
+    const auto manifest = read_manifest(run_dir);
+    return manifest ? (*manifest)["status"].get<std::string>() : "";
+  } catch (const InputError&) {
     return "";
   }
 }

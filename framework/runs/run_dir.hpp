@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "config/resolve.hpp"
@@ -20,6 +21,11 @@
 #include "runs/metrics_log.hpp"
 
 namespace cadenza {
+
+// The one reader of a run's manifest.json: nullopt when the file is absent; InputError naming the
+// file when it cannot be read, is not JSON, or is not an object with a string "status". Callers
+// that must not fail (status displays, thread bookkeeping) catch it and say so.
+std::optional<nlohmann::json> read_manifest(const std::filesystem::path& run_dir);
 
 enum class ExistingRun {
   kRefuse,     // an existing run directory is an error that says what to do
@@ -46,7 +52,8 @@ class RunDirectory {
   // Directory of a run: <runs_root>/<experiment name>/<run id>.
   static std::filesystem::path path_for(const config::ResolvedConfig& resolved,
                                         const std::filesystem::path& runs_root);
-  // The manifest's status, or "" when the directory holds no readable manifest.
+  // The manifest's status, or "" when the directory holds no readable manifest (the lenient reading,
+// for callers that only decide whether a run is done).
   static std::string status_of(const std::filesystem::path& run_dir);
 
   const std::filesystem::path& path() const { return dir_; }

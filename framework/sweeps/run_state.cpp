@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "core/json_text.hpp"
 #include "runs/run_dir.hpp"
 #include "runs/run_lock.hpp"
@@ -92,12 +93,12 @@ std::string failure_detail(const nlohmann::json& record, const fs::path& run_dir
     return fmt::format("{} (attempt {}), log {}", how, record.value("attempts", 0),
                        record.value("log", log.string()));
   }
-  const fs::path manifest = run_dir / "manifest.json";
+  // Lenient: the failure is reported with or without the manifest's detail.
   std::string reason;
   try {
-    reason = parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput)
-                 .value("status_detail", "");
-  } catch (const std::exception&) {
+    const auto manifest = read_manifest(run_dir);
+    if (manifest) reason = manifest->value("status_detail", "");
+  } catch (const InputError&) {
   }
   return fmt::format("manifest status failed{}{}, log {}", reason.empty() ? "" : ": ", reason,
                      (run_dir / "log.txt").string());

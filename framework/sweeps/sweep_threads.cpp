@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.hpp"
-#include "core/json_text.hpp"
+#include "runs/run_dir.hpp"
 
 namespace cadenza {
 
@@ -48,12 +47,10 @@ CoreGrant grant_cores(const config::ThreadsConfig& threads, int recorded_cores, 
 }
 
 int recorded_cores(const std::filesystem::path& run_dir) {
-  const auto manifest = run_dir / "manifest.json";
-  if (!std::filesystem::exists(manifest)) return 0;
+  // Lenient: a run whose manifest cannot tell gets the default grant.
   try {
-    const auto content =
-        parse_json_text(read_file(manifest), manifest.string(), JsonSource::kInput);
-    return content.at("threads").at("cores").get<int>();
+    const auto manifest = read_manifest(run_dir);
+    return manifest ? manifest->at("threads").at("cores").get<int>() : 0;
   } catch (const std::exception&) {
     return 0;
   }

@@ -611,6 +611,13 @@ CheckpointContents load_checkpoint(const fs::path& path) {
   return Parser(std::move(entries), path).parse();
 }
 
+int64_t checkpoint_parameter_count(const fs::path& path) {
+  int64_t count = 0;
+  for (const auto& [name, tensor] : load_checkpoint(path).params)
+    count += tensor.numel();
+  return count;
+}
+
 CheckpointStore::CheckpointStore(fs::path folder, int keep_last)
     : folder_(std::move(folder)), keep_last_(keep_last) {
   if (keep_last < 1) {

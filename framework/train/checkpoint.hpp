@@ -95,6 +95,9 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointContents
 // truncated, wrong magic, unsupported version, checksum mismatch, missing or malformed entries.
 CheckpointContents load_checkpoint(const std::filesystem::path& path);
 
+// Elements of every parameter tensor in the checkpoint (validated as load_checkpoint does).
+int64_t checkpoint_parameter_count(const std::filesystem::path& path);
+
 struct LoadedCheckpoint {
   std::filesystem::path path;
   CheckpointContents contents;

@@ -12,7 +12,7 @@
 //             valid nll (strictly lower); the count then restarts. torch's ReduceLROnPlateau
 //             decays one epoch later (after patience + 1 bad epochs).
 //   bai2018   divided by 10 when, after epoch e > 10, the valid nll exceeds the max of the valid
-//             nll of the 3 previous epochs (Bai, Kolter, Koltun 2018, poly_music; DESIGN.md §6)
+//             nll of the 3 previous epochs (Bai, Kolter, Koltun 2018, poly_music; docs/reproduce.md)
 //   cosine    min_lr + (base - min_lr) (1 + cos(pi e / epochs)) / 2 (torch CosineAnnealingLR
 //             with T_max = the run's epochs, stepped per epoch)
 //

@@ -31,7 +31,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Fault injection for the tests of train.nan_guard (README, "Testing the NaN guard"):
+// Fault injection for the tests of train.nan_guard (docs/training.md, "Testing the NaN guard"):
 // CADENZA_INJECT_NAN="STEP:COUNT" makes the loss of update STEP read as NaN the first COUNT times
 // the run reaches it. Unset, nothing is injected.
 struct InjectedNan {

@@ -1,4 +1,4 @@
-// The training loop of one run (README, "Training"):
+// The training loop of one run (docs/training.md):
 //   for each epoch: stream the train split through the loader, one optimiser update per batch
 //   (zeroed gradients, dropout keyed by step, clipping, scheduled learning rate); then score the
 //   valid split with the full-sequence protocol, log train and valid rows, step the schedule,

@@ -1,5 +1,5 @@
 // `cadenza bench`: one JSON line whose figures agree with each other and with the FLOP model the
-// README documents, for lm and seq2seq + attention, and exit code 2 for bad arguments.
+// docs/performance.md documents, for lm and seq2seq + attention, and exit code 2 for bad arguments.
 #include <gtest/gtest.h>
 
 #include <cmath>

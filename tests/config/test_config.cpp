@@ -176,16 +176,19 @@ TEST(Config, ShippedExperimentsResolve) {
 namespace cadenza::config {
 namespace {
 
-TEST(Config, ReadmeKeyTableIsCurrent) {
-  const std::string readme = cadenza::testing::slurp(cadenza::testing::source_dir() / "README.md");
+// docs/configs.md carries the table of every config key between the config-keys markers; it must
+// be what `cadenza config --explain --markdown` prints.
+TEST(Config, ConfigDocsKeyTableIsCurrent) {
+  const std::string docs =
+      cadenza::testing::slurp(cadenza::testing::source_dir() / "docs" / "configs.md");
   const std::string begin = "<!-- config-keys:begin -->\n";
-  const auto start = readme.find(begin);
-  const auto stop = readme.find("\n<!-- config-keys:end -->");
-  ASSERT_NE(start, std::string::npos);
-  ASSERT_NE(stop, std::string::npos);
-  EXPECT_EQ(readme.substr(start + begin.size(), stop - start - begin.size()) + "\n",
+  const auto start = docs.find(begin);
+  const auto stop = docs.find("\n<!-- config-keys:end -->");
+  ASSERT_NE(start, std::string::npos) << "docs/configs.md has no config-keys:begin marker";
+  ASSERT_NE(stop, std::string::npos) << "docs/configs.md has no config-keys:end marker";
+  EXPECT_EQ(docs.substr(start + begin.size(), stop - start - begin.size()) + "\n",
             explain_schema(true))
-      << "README.md's key table is stale: run scripts/update_readme_keys.sh";
+      << "docs/configs.md's key table is stale: run scripts/update_config_docs.sh";
 }
 
 }  // namespace

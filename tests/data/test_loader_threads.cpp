@@ -1,4 +1,4 @@
-// Thread budget (DESIGN.md §3 point 8): loader threads plus oneDNN's OpenMP threads never exceed
+// Thread budget (docs/onednn.md, trap 8): loader threads plus oneDNN's OpenMP threads never exceed
 // the cores. Measured, not assumed.
 //
 // What is measured: a sampler thread reads /proc/self/task/<tid>/stat about every 200 us and

@@ -93,7 +93,7 @@ TEST(CompareReport, MarkdownStatesTheProtocolAndMarksSignificance) {
   const Comparison c = compare_runs(standard_runs(dir), {});
   const std::string md = report_markdown({c, {"sweeps/ablation"}, published()});
   for (const char* expected :
-       {"Protocol (DESIGN.md §5)", "frames 2..T of every sequence", "Compared: sweeps/ablation.",
+       {"Protocol (docs/metrics.md)", "frames 2..T of every sequence", "Compared: sweeps/ablation.",
         "Baseline: model.attention=none, model.type=lm — the first variant",
         "10000 resamples, Philox seed 1", "Runs: 9 in the statistics, 1 left out",
         "| variant | JSB_Chorales nll | JSB_Chorales acc |",

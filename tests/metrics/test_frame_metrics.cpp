@@ -1,4 +1,4 @@
-// Frame metrics (DESIGN.md §5): the per-key nll over logits in [-50, 50], a hand-computed case
+// Frame metrics (docs/metrics.md): the per-key nll over logits in [-50, 50], a hand-computed case
 // with padding, an independent long-double reference on random data, stability at extreme logits,
 // merge and thread-count independence, and the sanity floor: predicting each key from its JSB
 // training-set frequency gives test nll 11.09 on frames 2..T.
@@ -188,12 +188,12 @@ TEST(FrameMetrics, EmptyAndInvalidInputs) {
   EXPECT_EQ(metrics.frames(), 0);
 }
 
-// DESIGN.md §5 sanity floor. Key k gets the logit of its training-set frequency p_k (clamped to
+// The sanity floor of docs/metrics.md. Key k gets the logit of its training-set frequency p_k (clamped to
 // [1e-12, 1 - 1e-12] for keys never or always on), every test frame but the first of each
 // sequence is scored: nll 11.09 nats per frame.
 TEST(FrameMetrics, FrequencyBaselineOnJsbGivesTheDesignFloor) {
   const auto mat = testing::shared_dir() / "datasets" / "polyphonic" / "JSB_Chorales.mat";
-  ASSERT_TRUE(std::filesystem::exists(mat)) << mat << " is missing (see DESIGN.md §4)";
+  ASSERT_TRUE(std::filesystem::exists(mat)) << mat << " is missing (see docs/data.md)";
   const Dataset jsb = import_mat(mat, "JSB_Chorales");
   const SplitRolls& train = jsb.splits[0];
   const SplitRolls& test = jsb.splits[2];

@@ -2,7 +2,7 @@
 // mask, combine, affine, Bernoulli loss with a frame mask) run on a padded batch gives the same
 // loss and the same gradients as the same sequences run one by one without padding, and padded
 // frames get exactly zero gradient. Padding sits at the END of each sequence (the RNN primitive
-// has no per-sequence lengths, DESIGN.md §3 trap 7). Batch size changes the GEMM blocking, so
+// has no per-sequence lengths, docs/onednn.md trap 7). Batch size changes the GEMM blocking, so
 // "the same" means equal to float rounding (1e-5 relative), not bit for bit.
 #include <gtest/gtest.h>
 
