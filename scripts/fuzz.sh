@@ -81,6 +81,11 @@ if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
   options+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 fi
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+# The targets' scratch files (and fork mode's) go to a folder of this run, removed at the end: a
+# process that crashed cannot remove its own.
+scratch="$(mktemp -d "$out/tmp-$target.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 
 echo "fuzz: fuzzing $target for ${seconds}s (corpus $out/corpus/$target, seeds ${seeds[*]})"
 cd "$out"

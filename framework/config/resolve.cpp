@@ -52,7 +52,11 @@ void merge_into(Json& target, const Json& source) {
 }
 
 Json parse_json_file(const fs::path& file) {
-  if (!fs::exists(file)) {
+  std::error_code error;
+  if (!fs::exists(file, error)) {
+    if (error) {
+      throw ConfigError(fmt::format("config file {}: {}", file.string(), error.message()));
+    }
     throw ConfigError(fmt::format("config file {} does not exist", file.string()));
   }
   std::string text;
@@ -93,7 +97,12 @@ Json load_with_extends(const fs::path& file, std::vector<fs::path>& chain, Origi
     }
     for (const auto& fragment : fragments) {
       const fs::path fragment_path = file.parent_path() / fragment;
-      if (!fs::exists(fragment_path)) {
+      std::error_code error;
+      if (!fs::exists(fragment_path, error)) {
+        if (error) {
+          throw ConfigError(fmt::format("{}: 'extends' names {}: {}", file.string(),
+                                        fragment_path.string(), error.message()));
+        }
         throw ConfigError(
             fmt::format("{}: 'extends' names {}, which does not exist (paths are "
                         "relative to the file that names them)",
@@ -114,6 +123,11 @@ void apply_override(Json& root, const std::string& assignment, Origins& origins)
     throw ConfigError(
         fmt::format("override '{}' must have the form key.path=value (e.g. model.hidden_size=256)",
                     assignment));
+  }
+  try {
+    (void)Json(assignment).dump();
+  } catch (const Json::type_error&) {
+    throw ConfigError("an override is not valid UTF-8 text; keys and values must be UTF-8");
   }
   const std::string path = assignment.substr(0, equals);
   const std::string text = assignment.substr(equals + 1);

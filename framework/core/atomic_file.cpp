@@ -76,6 +76,10 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view con
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error)) {
+    throw InputError(fmt::format("cannot read {}: not a regular file", path.string()));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));

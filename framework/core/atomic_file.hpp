@@ -18,7 +18,8 @@ void commit_atomic(const std::filesystem::path& temp, const std::filesystem::pat
 // Writes `content` to `target` atomically (temp file + fsync + rename).
 void write_file_atomic(const std::filesystem::path& target, std::string_view content);
 
-// Reads a whole file; throws InputError naming the path when it cannot be read.
+// Reads a whole file; throws InputError naming the path when it cannot be read or is not a
+// regular file (a device such as /dev/zero never ends, a FIFO blocks).
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace cadenza
