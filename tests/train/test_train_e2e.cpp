@@ -16,24 +16,18 @@
 #include "support/wait.hpp"
 #include "sweeps/run_state.hpp"
 #include "train/checkpoint.hpp"
+#include "train/train_run_support.hpp"
 
 extern char** environ;
 
 namespace cadenza {
 namespace {
 
+using testing::expect_same_weights;
+using testing::metrics_without_timings;
 using testing::run_cadenza;
 using testing::ScratchDir;
-
-// The smoke experiment with extra settings, written to `dir`/NAME.json.
-std::filesystem::path experiment(const ScratchDir& dir, const std::string& name,
-                                 const std::string& extra) {
-  const auto path = dir / (name + ".json");
-  std::ofstream(path) << R"({"extends": ")"
-                      << (testing::source_dir() / "experiments" / "smoke.json").string()
-                      << R"(", "name": ")" << name << "\"" << extra << "}";
-  return path;
-}
+using testing::smoke_experiment;
 
 // Runs `cadenza train` and returns the run directory it reports.
 std::filesystem::path train(const std::filesystem::path& config, const std::filesystem::path& runs,
@@ -49,36 +43,9 @@ std::filesystem::path train(const std::filesystem::path& config, const std::file
   return nlohmann::json::parse(last_line)["run_dir"].get<std::string>();
 }
 
-// metrics.jsonl rows without the wall-clock fields.
-std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir) {
-  std::vector<nlohmann::json> rows;
-  std::istringstream lines(testing::slurp(run_dir / "metrics.jsonl"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto row = nlohmann::json::parse(line);
-    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"}) {
-      row.erase(timing);
-    }
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b) {
-  const auto left = load_checkpoint(a / "checkpoints" / "best.h5");
-  const auto right = load_checkpoint(b / "checkpoints" / "best.h5");
-  ASSERT_EQ(left.params.size(), right.params.size());
-  for (const auto& [name, tensor] : left.params) {
-    const auto& other = right.params.at(name);
-    ASSERT_EQ(tensor.dims(), other.dims()) << name;
-    EXPECT_EQ(0, std::memcmp(tensor.data(), other.data(), static_cast<size_t>(tensor.numel()) * 4))
-        << name << " differs";
-  }
-}
-
 TEST(TrainE2E, SameSeedGivesBitIdenticalMetricsAndWeights) {
   ScratchDir dir;
-  const auto config = experiment(dir, "det", "");
+  const auto config = smoke_experiment(dir, "det", "");
   const auto first = train(config, dir / "a");
   const auto second = train(config, dir / "b");
   const auto rows = metrics_without_timings(first);
@@ -93,10 +60,10 @@ TEST(TrainE2E, SameSeedGivesBitIdenticalMetricsAndWeights) {
 
 TEST(TrainE2E, LoaderThreadsChangeNothing) {
   ScratchDir dir;
-  const auto inline_loader =
-      train(experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 0})"), dir / "runs");
-  const auto threaded =
-      train(experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 1})"), dir / "runs2");
+  const auto inline_loader = train(
+      smoke_experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 0})"), dir / "runs");
+  const auto threaded = train(
+      smoke_experiment(dir, "t0", R"(, "threads": {"compute": 1, "loader": 1})"), dir / "runs2");
   // The thread counts are part of the config, so the run ids differ; nothing else may.
   auto inline_rows = metrics_without_timings(inline_loader);
   auto threaded_rows = metrics_without_timings(threaded);
@@ -114,7 +81,7 @@ TEST(TrainE2E, LoaderThreadsChangeNothing) {
 TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
   ScratchDir dir;
   const auto config =
-      experiment(dir, "kill", R"(, "train": {"epochs": 6}, "model": {"hidden_size": 48})");
+      smoke_experiment(dir, "kill", R"(, "train": {"epochs": 6}, "model": {"hidden_size": 48})");
   const auto reference = train(config, dir / "reference");
   const auto reference_rows = metrics_without_timings(reference);
   // Each run is killed as soon as it has checkpointed epoch 1 (its first checkpoint), or epoch 4
@@ -170,9 +137,9 @@ TEST(TrainE2E, KilledAndResumedRunIsBitIdentical) {
 TEST(TrainE2E, ScheduledSamplingIsDeterministicAndChangesTraining) {
   ScratchDir dir;
   const std::string sampled = R"(, "model": {"scheduled_sampling": {"probability": 0.5}})";
-  const auto first = train(experiment(dir, "sampled", sampled), dir / "a");
-  const auto second = train(experiment(dir, "sampled", sampled), dir / "b");
-  const auto teacher_forced = train(experiment(dir, "teacher", ""), dir / "c");
+  const auto first = train(smoke_experiment(dir, "sampled", sampled), dir / "a");
+  const auto second = train(smoke_experiment(dir, "sampled", sampled), dir / "b");
+  const auto teacher_forced = train(smoke_experiment(dir, "teacher", ""), dir / "c");
   const auto rows = metrics_without_timings(first);
   EXPECT_EQ(rows, metrics_without_timings(second));
   expect_same_weights(first, second);
@@ -181,12 +148,13 @@ TEST(TrainE2E, ScheduledSamplingIsDeterministicAndChangesTraining) {
   EXPECT_NE(rows.front()["nll"], teacher_rows.front()["nll"]) << "sampling changed nothing";
   EXPECT_LT(rows.back()["nll"].get<double>(), 10.5) << "trained with sampling, it still learns";
   // An encoder-decoder with input-feeding attention trains with sampling too.
-  const auto seq2seq = train(experiment(dir, "sampled_seq2seq",
-                                        R"(, "model": {"type": "seq2seq", "attention": "general",
+  const auto seq2seq =
+      train(smoke_experiment(dir, "sampled_seq2seq",
+                             R"(, "model": {"type": "seq2seq", "attention": "general",
                     "attention_style": "bahdanau", "scheduled_sampling": {"probability": 0.3,
                     "ramp_steps": 20}},
                     "data": {"framing": "segments", "context_frames": 8, "target_frames": 8})"),
-                             dir / "d");
+            dir / "d");
   EXPECT_LT(metrics_without_timings(seq2seq).back()["nll"].get<double>(), 11.0);
 }
 
@@ -195,7 +163,7 @@ TEST(TrainE2E, ScheduledSamplingIsDeterministicAndChangesTraining) {
 testing::CommandResult train_with_injected_nan(const ScratchDir& dir, const std::string& guard,
                                                int step, int times) {
   const auto config =
-      experiment(dir, "nan_" + guard, R"(, "train": {"nan_guard": ")" + guard + "\"}");
+      smoke_experiment(dir, "nan_" + guard, R"(, "train": {"nan_guard": ")" + guard + "\"}");
   return testing::run_shell("CADENZA_INJECT_NAN=" + std::to_string(step) + ":" +
                             std::to_string(times) + " '" + CADENZA_BINARY + "' train '" +
                             config.string() + "' --runs-dir '" + (dir / "runs").string() + "'");
@@ -240,7 +208,7 @@ TEST(TrainE2E, NanGuardStopsOrRollsBackWithALowerLearningRate) {
 
 TEST(TrainE2E, CompletedRunSaysSoAndForceRetrains) {
   ScratchDir dir;
-  const auto config = experiment(dir, "again", "");
+  const auto config = smoke_experiment(dir, "again", "");
   const auto run_dir = train(config, dir / "runs");
   const auto metrics_before = testing::slurp(run_dir / "metrics.jsonl");
   const auto again =
@@ -258,7 +226,7 @@ TEST(TrainE2E, CompletedRunSaysSoAndForceRetrains) {
 
 TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
   ScratchDir dir;
-  const auto run_dir = train(experiment(dir, "evaluated", ""), dir / "runs");
+  const auto run_dir = train(smoke_experiment(dir, "evaluated", ""), dir / "runs");
   const auto logged = metrics_without_timings(run_dir).back();
   const auto eval = run_cadenza("eval '" + run_dir.string() + "' --split test");
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
@@ -292,7 +260,7 @@ namespace {
 // pseudo-terminal.
 TEST(TrainE2E, ProgressLineOnATerminal) {
   ScratchDir dir;
-  const auto config = experiment(dir, "progress", "");
+  const auto config = smoke_experiment(dir, "progress", "");
   const std::string command = std::string("'") + CADENZA_BINARY + "' train '" + config.string() +
                               "' --runs-dir '" + (dir / "runs").string() + "'";
   const auto result = testing::run_shell("script -qec \"" + command + "\" /dev/null");

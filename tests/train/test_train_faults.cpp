@@ -27,52 +27,22 @@
 #include "support/process.hpp"
 #include "support/wait.hpp"
 #include "train/checkpoint.hpp"
+#include "train/train_run_support.hpp"
 
 extern char** environ;
 
 namespace cadenza {
 namespace {
 
+using testing::expect_same_weights;
+using testing::metrics_without_timings;
 using testing::run_cadenza;
 using testing::ScratchDir;
+using testing::smoke_experiment;
 namespace fs = std::filesystem;
 
 std::string quoted(const fs::path& path) {
   return "'" + path.string() + "'";
-}
-
-// An experiment extending the smoke experiment with `extra` (JSON members after a comma).
-fs::path experiment(const ScratchDir& dir, const std::string& name, const std::string& extra) {
-  const auto path = dir / (name + ".json");
-  std::ofstream(path) << R"({"extends": ")"
-                      << (testing::source_dir() / "experiments" / "smoke.json").string()
-                      << R"(", "name": ")" << name << "\"" << extra << "}";
-  return path;
-}
-
-std::vector<nlohmann::json> metrics_without_timings(const fs::path& run_dir) {
-  std::vector<nlohmann::json> rows;
-  std::istringstream lines(testing::slurp(run_dir / "metrics.jsonl"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto row = nlohmann::json::parse(line);
-    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"})
-      row.erase(timing);
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-void expect_same_weights(const fs::path& a, const fs::path& b) {
-  const auto left = load_checkpoint(a / "checkpoints" / "best.h5");
-  const auto right = load_checkpoint(b / "checkpoints" / "best.h5");
-  ASSERT_EQ(left.params.size(), right.params.size());
-  for (const auto& [name, tensor] : left.params) {
-    const auto& other = right.params.at(name);
-    ASSERT_EQ(tensor.dims(), other.dims()) << name;
-    EXPECT_EQ(0, std::memcmp(tensor.data(), other.data(), static_cast<size_t>(tensor.numel()) * 4))
-        << name << " differs";
-  }
 }
 
 nlohmann::json manifest_of(const fs::path& run_dir) {
@@ -138,26 +108,27 @@ TEST(TrainFaults, WrongConfigsExitWith2NamingTheKeyAndWriteNothing) {
     std::vector<std::string> expected;  // every one must appear in stderr
   };
   const std::vector<Case> cases = {
-      {quoted(experiment(dir, "huge_epochs", R"(, "train": {"epochs": 1e400})")),
+      {quoted(smoke_experiment(dir, "huge_epochs", R"(, "train": {"epochs": 1e400})")),
        {"huge_epochs.json", "key 'train.epochs'", "number overflow"}},
-      {quoted(experiment(dir, "tiny_lr", R"(, "train": {"optimizer": {"lr": -1e999}})")),
+      {quoted(smoke_experiment(dir, "tiny_lr", R"(, "train": {"optimizer": {"lr": -1e999}})")),
        {"tiny_lr.json", "key 'train.optimizer.lr'", "number overflow"}},
-      {quoted(experiment(dir, "big_int", R"(, "seed": 123456789012345678901234567890)")),
+      {quoted(smoke_experiment(dir, "big_int", R"(, "seed": 123456789012345678901234567890)")),
        {"big_int.json", "seed"}},
-      {quoted(experiment(dir, "ok", "")) + " train.epochs=1e400",
+      {quoted(smoke_experiment(dir, "ok", "")) + " train.epochs=1e400",
        {"override 'train.epochs=1e400'", "number overflow"}},
-      {quoted(experiment(dir, "ok", "")) + " " + long_path + "=1", {"nested deeper than"}},
+      {quoted(smoke_experiment(dir, "ok", "")) + " " + long_path + "=1", {"nested deeper than"}},
       {quoted(dir / "deep_object.json"), {"deep_object.json", "nested deeper than 64"}},
       {quoted(dir / "deep_array.json"), {"deep_array.json", "key 'description", "nested deeper"}},
-      {quoted(experiment(dir, "syntax", R"(, "train": {"epochs": 3,}})")),
+      {quoted(smoke_experiment(dir, "syntax", R"(, "train": {"epochs": 3,}})")),
        {"syntax.json", "key 'train", "invalid JSON"}},
-      {quoted(experiment(dir, "no_such_set", R"(, "data": {"dataset": "NoSuchSet"})")),
+      {quoted(smoke_experiment(dir, "no_such_set", R"(, "data": {"dataset": "NoSuchSet"})")),
        {"no_such_set.json", "data.dataset = \"NoSuchSet\"", "JSB_Chorales"}},
-      {quoted(experiment(dir, "no_such_file",
-                         R"(, "data": {"dataset": ")" + (dir / "absent.h5").string() + "\"}")),
+      {quoted(
+           smoke_experiment(dir, "no_such_file",
+                            R"(, "data": {"dataset": ")" + (dir / "absent.h5").string() + "\"}")),
        {"no_such_file.json", "absent.h5 does not exist"}},
-      {quoted(experiment(dir, "too_big",
-                         R"(, "model": {"hidden_size": 4096, "layers": 8},
+      {quoted(smoke_experiment(dir, "too_big",
+                               R"(, "model": {"hidden_size": 4096, "layers": 8},
                             "data": {"batch_size": 512})")),
        {"too_big.json", "needs an estimated", "is available", "model.hidden_size (4096)"}},
   };
@@ -178,8 +149,8 @@ TEST(TrainFaults, WrongConfigsExitWith2NamingTheKeyAndWriteNothing) {
 // manifest "interrupted", exit 128 + signal, and a resume bit-identical to an uninterrupted run.
 TEST(TrainFaults, SignalsCheckpointAndResumeBitIdentically) {
   ScratchDir dir;
-  const auto config =
-      experiment(dir, "signalled", R"(, "train": {"epochs": 4}, "model": {"hidden_size": 48})");
+  const auto config = smoke_experiment(dir, "signalled",
+                                       R"(, "train": {"epochs": 4}, "model": {"hidden_size": 48})");
   const auto reference =
       run_cadenza("train " + quoted(config) + " --runs-dir " + quoted(dir / "reference"));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
@@ -301,8 +272,8 @@ TEST(TrainFaults, ReadOnlyRunsFolderIsRefusedBeforeTraining) {
     fs::create_directories(runs);
     fs::permissions(runs, fs::perms::owner_read | fs::perms::owner_exec);
   }
-  const auto result =
-      run_cadenza("train " + quoted(experiment(dir, "ro", "")) + " --runs-dir " + quoted(runs));
+  const auto result = run_cadenza("train " + quoted(smoke_experiment(dir, "ro", "")) +
+                                  " --runs-dir " + quoted(runs));
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("is not writable"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find(is_root() ? "Read-only file system" : "Permission denied"),
@@ -322,7 +293,7 @@ TEST(TrainFaults, DiskFullWhileCheckpointingKeepsThePreviousCheckpoint) {
   // 45k parameters: checkpoints of about 0.55 MB, each kept (keep_last 100); the start-up check
   // asks for room for two (with 1 MiB of slack each), so 4 MB passes it and fills up at the
   // seventh or eighth of the nine epochs' checkpoints.
-  const auto config = experiment(
+  const auto config = smoke_experiment(
       dir, "full",
       R"(, "model": {"hidden_size": 64}, "train": {"epochs": 9, "checkpoint": {"keep_last": 100}})");
   const auto reference =
@@ -372,7 +343,7 @@ TEST(TrainFaults, MemoryEstimateBoundsThePeakResidentMemory) {
   };
   for (const auto& [name, extra] : variants) {
     const auto config =
-        experiment(dir, name, extra + R"(, "train": {"epochs": 1, "max_steps": 3})");
+        smoke_experiment(dir, name, extra + R"(, "train": {"epochs": 1, "max_steps": 3})");
     const auto runs = dir / ("runs_" + name);
     const auto log = dir / ("log_" + name);
     const pid_t child = spawn_train(config, runs, log);

@@ -1,0 +1,58 @@
+// Test support for the end-to-end training tests: experiments that extend the smoke experiment,
+// metrics rows without their wall-clock fields, and bit-equality of two runs' best weights.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+#include "train/checkpoint.hpp"
+
+namespace cadenza::testing {
+
+// The smoke experiment with extra settings (JSON members after a comma), written to
+// `dir`/NAME.json.
+inline std::filesystem::path smoke_experiment(const ScratchDir& dir, const std::string& name,
+                                              const std::string& extra) {
+  const auto path = dir / (name + ".json");
+  std::ofstream(path) << R"({"extends": ")"
+                      << (source_dir() / "experiments" / "smoke.json").string() << R"(", "name": ")"
+                      << name << "\"" << extra << "}";
+  return path;
+}
+
+// metrics.jsonl rows without the wall-clock fields.
+inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir) {
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(slurp(run_dir / "metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto row = nlohmann::json::parse(line);
+    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"})
+      row.erase(timing);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// The two runs' best.h5 hold bit-identical parameters.
+inline void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto left = load_checkpoint(a / "checkpoints" / "best.h5");
+  const auto right = load_checkpoint(b / "checkpoints" / "best.h5");
+  ASSERT_EQ(left.params.size(), right.params.size());
+  for (const auto& [name, tensor] : left.params) {
+    const auto& other = right.params.at(name);
+    ASSERT_EQ(tensor.dims(), other.dims()) << name;
+    EXPECT_EQ(0, std::memcmp(tensor.data(), other.data(), static_cast<size_t>(tensor.numel()) * 4))
+        << name << " differs";
+  }
+}
+
+}  // namespace cadenza::testing
