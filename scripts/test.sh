@@ -37,7 +37,8 @@ supp=$PWD/tests/sanitizers
 common="halt_on_error=1:log_path=$reports/report"
 export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
-export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+# history_size and suppress_equal_addresses: see tests/sanitizers/tsan.supp.
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:history_size=7:suppress_equal_addresses=0:suppressions=$supp/tsan.supp"
 rm -rf "$reports"
 mkdir -p "$reports"
 
