@@ -16,10 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "sweeps/run_state.hpp"
-#include "sweeps/sweep_plan.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
+#include "sweeps/run_state.hpp"
+#include "sweeps/sweep_plan.hpp"
+#include "train/train_run_support.hpp"
 
 extern char** environ;
 
@@ -54,22 +55,6 @@ inline size_t count_occurrences(const std::string& text, const std::string& frag
     ++count;
   }
   return count;
-}
-
-// metrics.jsonl rows without the wall-clock fields (and without run_id when asked).
-inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir,
-                                                           bool drop_run_id = false) {
-  std::vector<nlohmann::json> rows;
-  std::istringstream lines(slurp(run_dir / "metrics.jsonl"));
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto row = nlohmann::json::parse(line);
-    for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"})
-      row.erase(timing);
-    if (drop_run_id) row.erase("run_id");
-    rows.push_back(row);
-  }
-  return rows;
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& path) {

@@ -28,8 +28,9 @@ inline std::filesystem::path smoke_experiment(const ScratchDir& dir, const std::
   return path;
 }
 
-// metrics.jsonl rows without the wall-clock fields.
-inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir) {
+// metrics.jsonl rows without the wall-clock fields (and without run_id when asked).
+inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem::path& run_dir,
+                                                           bool drop_run_id = false) {
   std::vector<nlohmann::json> rows;
   std::istringstream lines(slurp(run_dir / "metrics.jsonl"));
   std::string line;
@@ -37,6 +38,7 @@ inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem
     auto row = nlohmann::json::parse(line);
     for (const char* timing : {"frames_per_s", "step_ms", "loader_wait_ms", "epoch_s", "eval_s"})
       row.erase(timing);
+    if (drop_run_id) row.erase("run_id");
     rows.push_back(row);
   }
   return rows;
