@@ -102,12 +102,18 @@ class Runner {
                             signal_name(signal), stopping));
     for (const auto& [pid, attempt] : active_)
       ::kill(pid, signal);
+    const size_t paused_before = paused_;
     while (!active_.empty())
       wait_for_a_worker();
-    throw Interrupted(signal, fmt::format("sweep {} stopped: {} run(s) checkpointed and left to "
-                                          "resume; run the same `cadenza sweep` command again to "
-                                          "continue",
-                                          plan_.name, stopping));
+    const size_t paused = paused_ - paused_before;
+    throw Interrupted(
+        signal,
+        fmt::format("sweep {} stopped: {} run(s) checkpointed and left to resume{}; run "
+                    "the same `cadenza sweep` command again to continue",
+                    plan_.name, paused,
+                    paused == stopping ? std::string()
+                                       : fmt::format(" ({} ended before the signal reached them)",
+                                                     stopping - paused)));
   }
 
   bool is_active(size_t index) const {
@@ -222,8 +228,8 @@ class Runner {
     // A worker stopped by SIGINT or SIGTERM is neither done nor failed, whether it checkpointed
     // and exited 130 / 143 or died of the signal: the next attempt resumes it (outputs are
     // atomic, so nothing it wrote is half-written).
-    const bool interrupted = run_status == "interrupted" || exit.signal == SIGINT ||
-                             exit.signal == SIGTERM;
+    const bool interrupted =
+        run_status == "interrupted" || exit.signal == SIGINT || exit.signal == SIGTERM;
     const double seconds = std::chrono::duration<double>(Clock::now() - attempt.start).count();
     nlohmann::json& record = attempt.record;
     record.update({{"state", completed     ? "completed"
@@ -241,6 +247,7 @@ class Runner {
     }
     write_run_record(files.record, record);
     if (interrupted) {
+      ++paused_;
       report(attempt.index, "paused", exit.describe() + ", checkpointed; the next attempt resumes");
       return;
     }
@@ -288,6 +295,7 @@ class Runner {
   std::vector<int> free_slots_;
   std::map<pid_t, Attempt> active_;
   std::set<size_t> settled_;
+  size_t paused_ = 0;  // attempts stopped by a signal, to be resumed
   std::set<size_t> retried_;
   SweepResult result_;
 };

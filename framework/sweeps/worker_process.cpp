@@ -34,11 +34,14 @@ pid_t start_worker(const WorkerLaunch& launch) {
   const int null_input = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // The worker starts with SIGINT and SIGTERM blocked (the mask survives exec) and unblocks them
   // once its handlers are in place (core/interrupt.hpp), so a stop signal that arrives while it
-  // starts up is held, then handled, instead of killing it half-way.
-  sigset_t stop_signals;
+  // starts up is held, then handled, instead of killing it half-way. They are blocked before the
+  // fork, not in the child: a signal the sweep forwards between fork and exec would otherwise run
+  // the sweep's own handler in the child, and the worker, never told, would train on.
+  sigset_t stop_signals, previous_mask;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child == 0) {
@@ -48,13 +51,14 @@ pid_t start_worker(const WorkerLaunch& launch) {
     if (null_input >= 0) ::dup2(null_input, STDIN_FILENO);
     if (launch.keep_descriptor >= 0) ::fcntl(launch.keep_descriptor, F_SETFD, 0);
     if (!launch.cpus.empty()) ::sched_setaffinity(0, sizeof(cpus), &cpus);
-    ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     ::execv(argv[0], argv.data());
     constexpr char kMessage[] = "cadenza sweep: exec of the worker failed\n";
     [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
     ::_exit(127);
   }
   const int fork_error = errno;
+  // A signal that reached the sweep meanwhile is delivered now, to the sweep's handler.
+  ::pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   ::close(log);
   if (null_input >= 0) ::close(null_input);
   if (child < 0) {
