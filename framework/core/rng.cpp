@@ -1,18 +1,9 @@
 #include "core/rng.hpp"
 
+#include <Random123/philox.h>
+
 namespace cadenza {
 namespace {
-
-constexpr uint32_t kMul0 = 0xD2511F53u;
-constexpr uint32_t kMul1 = 0xCD9E8D57u;
-constexpr uint32_t kWeyl0 = 0x9E3779B9u;
-constexpr uint32_t kWeyl1 = 0xBB67AE85u;
-
-void mul_hi_lo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
-  const uint64_t product = static_cast<uint64_t>(a) * b;
-  hi = static_cast<uint32_t>(product >> 32);
-  lo = static_cast<uint32_t>(product);
-}
 
 // SplitMix64 finaliser: a bijective 64-bit mixer used only to build keys from seeds and tags.
 uint64_t mix64(uint64_t x) {
@@ -24,16 +15,11 @@ uint64_t mix64(uint64_t x) {
 
 }  // namespace
 
-PhiloxCounter philox4x32(PhiloxCounter counter, PhiloxKey key) {
-  for (int round = 0; round < 10; ++round) {
-    uint32_t hi0, lo0, hi1, lo1;
-    mul_hi_lo(kMul0, counter[0], hi0, lo0);
-    mul_hi_lo(kMul1, counter[2], hi1, lo1);
-    counter = {hi1 ^ counter[1] ^ key[0], lo1, hi0 ^ counter[3] ^ key[1], lo0};
-    key[0] += kWeyl0;
-    key[1] += kWeyl1;
-  }
-  return counter;
+PhiloxCounter philox_block(PhiloxCounter counter, PhiloxKey key) {
+  const r123::Philox4x32::ctr_type block = {{counter[0], counter[1], counter[2], counter[3]}};
+  const r123::Philox4x32::key_type words = {{key[0], key[1]}};
+  const r123::Philox4x32::ctr_type out = r123::Philox4x32{}(block, words);
+  return {out[0], out[1], out[2], out[3]};
 }
 
 PhiloxKey derive_key(uint64_t seed, uint64_t tag_a, uint64_t tag_b, uint64_t tag_c) {
@@ -48,7 +34,7 @@ void uniform_fill(PhiloxKey key, uint64_t first_block, float* dst, uint64_t n) {
   for (uint64_t i = 0; i < n; i += 4) {
     const uint64_t block = first_block + i / 4;
     const PhiloxCounter out =
-        philox4x32({static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0, 0}, key);
+        philox_block({static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0, 0}, key);
     for (uint64_t w = 0; w < 4 && i + w < n; ++w) {
       dst[i + w] = static_cast<float>(out[w] >> 8) * 0x1.0p-24f;
     }
@@ -60,7 +46,7 @@ uint32_t CounterRng::next_u32() {
   const auto word = static_cast<unsigned>(position_ % 4);
   ++position_;
   const PhiloxCounter out =
-      philox4x32({static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0, 0}, key_);
+      philox_block({static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0, 0}, key_);
   return out[word];
 }
 

@@ -1,6 +1,8 @@
 // Counter-based random numbers (Philox4x32-10, Salmon et al. 2011, "Parallel random numbers:
-// as easy as 1, 2, 3"). A value depends only on (key, counter), never on which thread asks or
-// when, so a stream can be split across threads and replayed exactly from its saved state.
+// as easy as 1, 2, 3"), computed by Random123, the authors' reference implementation
+// (librandom123-dev). A value depends only on (key, counter), never on which thread asks or
+// when, so a stream can be split across threads and replayed exactly from its saved state. The
+// keying (derive_key) and the streams over a key are cadenza's.
 #pragma once
 
 #include <array>
@@ -12,7 +14,7 @@ using PhiloxCounter = std::array<uint32_t, 4>;
 using PhiloxKey = std::array<uint32_t, 2>;
 
 // One Philox4x32-10 block: four 32-bit random words for (counter, key).
-PhiloxCounter philox4x32(PhiloxCounter counter, PhiloxKey key);
+PhiloxCounter philox_block(PhiloxCounter counter, PhiloxKey key);
 
 // Mixes a 64-bit seed with up to three purpose tags (e.g. epoch, sample index, layer id) into
 // a key, so that independent uses of one experiment seed never share a stream.

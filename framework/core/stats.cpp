@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -14,47 +15,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Continued fraction of I_x(a, b) (Numerical Recipes 6.4, modified Lentz's method); converges
-// quickly for x < (a + 1) / (a + b + 2).
-double incomplete_beta_fraction(double a, double b, double x) {
-  constexpr int kMaxIterations = 10000;
-  constexpr double kEpsilon = 1e-16;
-  constexpr double kTiny = 1e-300;
-  const auto not_tiny = [](double v) { return std::abs(v) < kTiny ? kTiny : v; };
-  double c = 1.0;
-  double d = 1.0 / not_tiny(1.0 - (a + b) * x / (a + 1.0));
-  double fraction = d;
-  for (int m = 1; m <= kMaxIterations; ++m) {
-    const double even = m * (b - m) * x / ((a - 1.0 + 2 * m) * (a + 2 * m));
-    d = 1.0 / not_tiny(1.0 + even * d);
-    c = not_tiny(1.0 + even / c);
-    fraction *= d * c;
-    const double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1.0 + 2 * m));
-    d = 1.0 / not_tiny(1.0 + odd * d);
-    c = not_tiny(1.0 + odd / c);
-    const double step = d * c;
-    fraction *= step;
-    if (std::abs(step - 1.0) < kEpsilon) return fraction;
-  }
-  throw Error(fmt::format(
-      "incomplete beta I_x(a, b) with a = {}, b = {}, x = {}: the continued fraction did not "
-      "converge in {} iterations",
-      a, b, x, kMaxIterations));
-}
-
-// I_x(a, b) given both x and 1 - x, so that callers who can compute 1 - x without cancellation
-// (t^2 / (nu + t^2) for small t) keep its precision.
-double incomplete_beta(double a, double b, double x, double one_minus_x) {
-  if (x <= 0.0) return 0.0;
-  if (one_minus_x <= 0.0) return 1.0;
-  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                           b * std::log(one_minus_x);
-  if (x < (a + 1.0) / (a + b + 2.0)) {
-    return std::exp(log_front) * incomplete_beta_fraction(a, b, x) / a;
-  }
-  return 1.0 - std::exp(log_front) * incomplete_beta_fraction(b, a, one_minus_x) / b;
-}
-
 void check_dof(double dof) {
   if (!(dof > 0.0) || std::isinf(dof)) {
     throw Error(fmt::format("Student t: degrees of freedom must be finite and > 0, got {}", dof));
@@ -64,8 +24,7 @@ void check_dof(double dof) {
 // P(T > t) for t >= 0.
 double upper_tail(double t, double dof) {
   if (std::isinf(t)) return 0.0;
-  const double t2 = t * t;
-  return 0.5 * incomplete_beta(dof / 2.0, 0.5, dof / (dof + t2), t2 / (dof + t2));
+  return boost::math::cdf(boost::math::complement(boost::math::students_t(dof), t));
 }
 
 // Linearly interpolated quantile q of sorted values (Hyndman & Fan type 7).
@@ -116,16 +75,6 @@ double median(std::span<const double> values) {
   return *middle;
 }
 
-double regularized_incomplete_beta(double a, double b, double x) {
-  if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0 && x <= 1.0) || std::isinf(a) || std::isinf(b)) {
-    throw Error(fmt::format(
-        "incomplete beta I_x(a, b) needs finite a > 0, b > 0 and x in [0, 1]; got a = {}, "
-        "b = {}, x = {}",
-        a, b, x));
-  }
-  return incomplete_beta(a, b, x, 1.0 - x);
-}
-
 double student_t_cdf(double t, double dof) {
   check_dof(dof);
   if (std::isnan(t)) return kNaN;
@@ -138,19 +87,7 @@ double student_t_quantile(double p, double dof) {
   if (!(p > 0.0 && p < 1.0)) {
     throw Error(fmt::format("Student t quantile: p must be in (0, 1), got {}", p));
   }
-  if (p == 0.5) return 0.0;
-  if (p < 0.5) return -student_t_quantile(1.0 - p, dof);
-  // Solve P(T > t) = 1 - p: bracket by doubling, then bisect to the last representable digit.
-  const double target = 1.0 - p;
-  double low = 0.0;
-  double high = 1.0;
-  while (upper_tail(high, dof) > target)
-    high *= 2.0;
-  for (int i = 0; i < 2000 && high - low > 4 * std::numeric_limits<double>::epsilon() * high; ++i) {
-    const double middle = 0.5 * (low + high);
-    (upper_tail(middle, dof) > target ? low : high) = middle;
-  }
-  return 0.5 * (low + high);
+  return boost::math::quantile(boost::math::students_t(dof), p);
 }
 
 Summary summarize(std::span<const double> values, double level) {

@@ -2,16 +2,16 @@
 //
 //   mean          sum / n
 //   sample std    sqrt(sum (x - mean)^2 / (n - 1))                       (NaN for n < 2)
-//   95% CI        mean -+ t_{0.975, n-1} * std / sqrt(n), with the Student t quantile computed
-//                 from the regularized incomplete beta function            (NaN for n < 2)
+//   95% CI        mean -+ t_{0.975, n-1} * std / sqrt(n)                   (NaN for n < 2)
 //   paired t      d_i = variant_i - baseline_i; t = mean(d) / (std(d) / sqrt(n)), n - 1 degrees
-//                 of freedom, two-sided p = I_{nu / (nu + t^2)}(nu / 2, 1 / 2). When every d_i is
+//                 of freedom, two-sided p = 2 P(T > |t|). When every d_i is
 //                 equal the test degenerates as in scipy.stats.ttest_rel: p = 0 when the common
 //                 difference is non-zero, NaN when it is zero.
 //   bootstrap CI  percentile interval of the mean of d over resamples of the n pairs drawn with
 //                 replacement; quantiles interpolate linearly between order statistics (type 7).
 //                 Draws come from a Philox stream (core/rng.hpp), so the interval is a function of
 //                 (data, resamples, key) only.
+// The Student t distribution (its CDF and quantile) is Boost.Math's (libboost-math-dev).
 #pragma once
 
 #include <cstddef>
@@ -34,9 +34,6 @@ double sample_std(std::span<const double> values);
 // (step times, bench ratios) are summarised with it.
 double median(std::span<const double> values);
 
-// I_x(a, b) for a, b > 0 and x in [0, 1] (continued fraction, Lentz's method). Throws Error
-// naming the arguments when they are out of range or the fraction does not converge.
-double regularized_incomplete_beta(double a, double b, double x);
 // P(T <= t) for Student's t with `dof` > 0 degrees of freedom.
 double student_t_cdf(double t, double dof);
 // The t with P(T <= t) = p, for p in (0, 1). Throws Error naming p or dof when out of range.
