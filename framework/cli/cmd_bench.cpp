@@ -1,6 +1,6 @@
 // `cadenza bench --config FILE [--steps N]`: times full training steps (forward, loss, backward,
 // clipping, optimiser update) of the configured model on synthetic frames of the configured
-// shape, and prints one JSON line. No dataset is read.
+// shape (models/variant_cost.hpp), and prints one JSON line. No dataset is read.
 //
 // The machine is shared, so its speed drifts within seconds. The timed steps therefore come in
 // blocks of four, each block after one sgemm of a fixed shape on the same threads, and a step's
@@ -18,76 +18,14 @@
 #include "config/resolve.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "core/threads.hpp"
 #include "core/stats.hpp"
+#include "core/threads.hpp"
 #include "models/model.hpp"
+#include "models/variant_cost.hpp"
 #include "train/optimizer.hpp"
 
 namespace cadenza::cli {
 namespace {
-
-constexpr int kPitches = 88;
-
-// One random batch shaped like the loader's for this config: windows of data.window frames
-// (lm) or context + target segments (seq2seq), keys on with probability 4/88 (JSB's density).
-Batch synthetic_batch(const config::ExperimentConfig& config) {
-  CounterRng rng(derive_key(static_cast<uint64_t>(config.seed), 0xBE4C));
-  const auto block = [&](int64_t steps) {
-    FrameBlock frames;
-    frames.steps = steps;
-    frames.frames.resize(static_cast<size_t>(steps * config.data.batch_size * kPitches));
-    for (auto& cell : frames.frames)
-      cell = rng.uniform() < 4.0f / kPitches ? 1.0f : 0.0f;
-    frames.mask.assign(static_cast<size_t>(steps * config.data.batch_size), 1.0f);
-    return frames;
-  };
-  Batch batch;
-  batch.batch_size = config.data.batch_size;
-  batch.pitches = kPitches;
-  if (config.model.type == "lm") {
-    batch.inputs = block(config.data.window);
-  } else {
-    batch.inputs = block(config.data.context_frames);
-    batch.targets = block(config.data.target_frames);
-  }
-  return batch;
-}
-
-// Multiply-adds of one training step counted as 2 FLOPs each, forward + backward = 3 x forward:
-// every LSTM layer 2*4H(I+H) per frame and direction, the output layer 2*H*P per frame, and for
-// attention the scores and the context, 2 * 2 * S * Hk per decoder frame.
-double model_flops(const config::ExperimentConfig& config) {
-  const auto& m = config.model;
-  const double b = config.data.batch_size;
-  const auto lstm = [](double input, double hidden, double layers, double directions,
-                       double frames) {
-    double flops = 0.0;
-    for (int l = 0; l < static_cast<int>(layers); ++l) {
-      const double in = l == 0 ? input : directions * hidden;
-      flops += directions * 2.0 * 4.0 * hidden * (in + hidden) * frames;
-    }
-    return flops;
-  };
-  const double h = m.hidden_size;
-  if (m.type == "lm") {
-    const double frames = b * (config.data.window - 1);
-    return 3.0 * (lstm(kPitches, h, m.layers, 1, frames) + 2.0 * h * kPitches * frames);
-  }
-  const double he = m.encoder_hidden_size == 0 ? h : m.encoder_hidden_size;
-  const double directions = m.bidirectional_encoder ? 2 : 1;
-  const double key = directions * he;
-  const double context = b * config.data.context_frames;
-  const double target = b * config.data.target_frames;
-  const bool attention = m.attention != "none";
-  const double decoder_input = kPitches + (attention && m.attention_style == "bahdanau" ? key : 0);
-  double forward = lstm(kPitches, he, m.layers, directions, context) +
-                   lstm(decoder_input, h, m.layers, 1, target) + 2.0 * h * kPitches * target;
-  if (attention) {
-    forward += 2.0 * 2.0 * config.data.context_frames * key * target;  // scores + context
-    forward += 2.0 * (key + h) * h * target;                           // combine
-  }
-  return 3.0 * forward;
-}
 
 // The sgemm peak reference: the larger (and faster) shape of BM_gemm_sgemm,
 // C [4096, 2048] = A [4096, 1024] x B [1024, 2048], about 80 ms on 2 cores.
@@ -142,14 +80,14 @@ void add_bench_command(CLI::App& app, Action& action) {
       const ThreadBudget budget =
           resolve_thread_budget(config.threads.compute, 0, available_cores());
       ThreadScope scope(budget);
-      auto model = build_model(config.model, kPitches, config.data.context_frames,
+      auto model = build_model(config.model, kSyntheticPitches, config.data.context_frames,
                                config.data.target_frames);
       model->init(static_cast<uint64_t>(config.seed));
       model->set_training(true);
       const auto parameters = model->parameters();
       Optimizer optimizer(config.train.optimizer, parameters);
       const Batch batch = synthetic_batch(config);
-      const double flops = model_flops(config);
+      const double flops = training_step_flops(config);
       uint64_t step = 0;
       double frames = 0.0;
       // One training step (its index seeds dropout); returns its wall time in ms.

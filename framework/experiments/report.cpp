@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "plot/charts.hpp"
+#include "plot/svg_writer.hpp"
 
 namespace cadenza {
 namespace {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -87,17 +86,9 @@ std::optional<double> number_field(const json& row, const char* key) {
 
 void read_metrics(const fs::path& dir, RunRecord& run) {
   const fs::path file = dir / "metrics.jsonl";
-  if (!fs::exists(file)) return;
-  std::istringstream lines(read_file(file));
-  std::string line;
-  int line_number = 0;
   double seconds = 0.0;
   bool timed = false;
-  while (std::getline(lines, line)) {
-    ++line_number;
-    if (line.empty()) continue;
-    const json row = parse_json_text(line, fmt::format("{} line {}", file.string(), line_number),
-                                     JsonSource::kInput);
+  for (auto& [line_number, row] : read_metrics_rows(file, BadMetricsRow::kThrow)) {
     if (!row.is_object() || !row.contains("split") || !row["split"].is_string() ||
         !row.contains("epoch") || !row["epoch"].is_number_integer()) {
       throw InputError(fmt::format("{}: line {} needs a string 'split' and an integer 'epoch'",

@@ -6,12 +6,14 @@
 #include <cmath>
 #include <limits>
 
+#include "plot/svg_writer.hpp"
+
 namespace cadenza::svg {
 namespace {
 
 constexpr double kCharWidth = 6.6;  // average glyph width of 12px sans-serif, for layout
 constexpr double kFontSize = 12.0;
-constexpr const char* kFont = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
+constexpr const char* kFont = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 struct Range {
   double low = std::numeric_limits<double>::infinity();
@@ -40,14 +42,26 @@ std::string tick_text(double value, int decimals) {
   return fmt::format("{:.{}f}", value, decimals);
 }
 
-std::string header(double width, double height, const std::string& title) {
-  return fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
-      "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\" {3} font-size=\"{4}\">\n"
-      "<rect x=\"0\" y=\"0\" width=\"{0:.0f}\" height=\"{1:.0f}\" fill=\"#ffffff\"/>\n"
-      "<text x=\"{5:.1f}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
-      "font-weight=\"bold\">{2}</text>\n",
-      width, height, xml_escape(title), kFont, kFontSize, width / 2.0);
+// A chart's document: white background and the bold title centred on top.
+SvgWriter chart_document(double width, double height, const std::string& title) {
+  SvgWriter svg(width, height,
+                {{"role", "img"},
+                 {"aria-label", title},
+                 {"font-family", kFont},
+                 {"font-size", fmt::format("{}", kFontSize)}});
+  svg.element("rect", {{"x", "0"},
+                       {"y", "0"},
+                       {"width", fmt::format("{:.0f}", width)},
+                       {"height", fmt::format("{:.0f}", height)},
+                       {"fill", "#ffffff"}});
+  svg.element("text",
+              {{"x", svg_coordinate(width / 2.0)},
+               {"y", "22"},
+               {"text-anchor", "middle"},
+               {"font-size", "15"},
+               {"font-weight", "bold"}},
+              title);
+  return svg;
 }
 
 // Maps data values to pixels along one axis.
@@ -74,15 +88,16 @@ std::vector<double> axis_ticks(Range range, int target, bool integer_steps) {
   return ticks;
 }
 
-std::string polyline(const std::vector<std::pair<double, double>>& points,
-                     const std::string& colour) {
+void polyline(SvgWriter& svg, const std::vector<std::pair<double, double>>& points,
+              const std::string& colour) {
   std::string coordinates;
   for (const auto& [x, y] : points)
     coordinates += fmt::format("{:.1f},{:.1f} ", x, y);
-  return fmt::format(
-      "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" "
-      "stroke-linejoin=\"round\"/>\n",
-      coordinates, colour);
+  svg.element("polyline", {{"points", coordinates},
+                           {"fill", "none"},
+                           {"stroke", colour},
+                           {"stroke-width", "2"},
+                           {"stroke-linejoin", "round"}});
 }
 
 }  // namespace
@@ -110,33 +125,6 @@ std::vector<double> nice_ticks(double low, double high, int target) {
   for (double t = first; t <= last + step * 1e-6; t += step)
     ticks.push_back(std::round(t / step) * step);
   return ticks;
-}
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string line_chart(const LineChart& chart) {
@@ -168,36 +156,54 @@ std::string line_chart(const LineChart& chart) {
   const Scale sx{x_ticks.front(), x_ticks.back(), kLeft, kLeft + kPlotWidth};
   const Scale sy{y_ticks.front(), y_ticks.back(), kTop + kPlotHeight, kTop};
 
-  std::string svg = header(width, height, chart.title);
+  SvgWriter svg = chart_document(width, height, chart.title);
+  const auto c = svg_coordinate;
   const int y_decimals = tick_decimals(y_ticks);
   for (const double t : y_ticks) {
-    svg += fmt::format(
-        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#e3e3e3\"/>\n"
-        "<text x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-        kLeft, sy(t), kLeft + kPlotWidth, kLeft - 6, sy(t) + 4, tick_text(t, y_decimals));
+    svg.element("line", {{"x1", c(kLeft)},
+                         {"y1", c(sy(t))},
+                         {"x2", c(kLeft + kPlotWidth)},
+                         {"y2", c(sy(t))},
+                         {"stroke", "#e3e3e3"}});
+    svg.element("text", {{"x", c(kLeft - 6)}, {"y", c(sy(t) + 4)}, {"text-anchor", "end"}},
+                tick_text(t, y_decimals));
   }
   const int x_decimals = tick_decimals(x_ticks);
   for (const double t : x_ticks) {
-    svg += fmt::format(
-        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#333333\"/>\n"
-        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>\n",
-        sx(t), kTop + kPlotHeight, kTop + kPlotHeight + 5, kTop + kPlotHeight + 19,
-        tick_text(t, x_decimals));
+    svg.element("line", {{"x1", c(sx(t))},
+                         {"y1", c(kTop + kPlotHeight)},
+                         {"x2", c(sx(t))},
+                         {"y2", c(kTop + kPlotHeight + 5)},
+                         {"stroke", "#333333"}});
+    svg.element("text",
+                {{"x", c(sx(t))}, {"y", c(kTop + kPlotHeight + 19)}, {"text-anchor", "middle"}},
+                tick_text(t, x_decimals));
   }
-  svg += fmt::format(
-      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
-      "stroke=\"#333333\"/>\n",
-      kLeft, kTop, kPlotWidth, kPlotHeight);
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-                     kLeft + kPlotWidth / 2, kTop + kPlotHeight + 42, xml_escape(chart.x_label));
-  svg += fmt::format(
-      "<text x=\"0\" y=\"0\" text-anchor=\"middle\" transform=\"translate(18 {:.1f}) "
-      "rotate(-90)\">{}</text>\n",
-      kTop + kPlotHeight / 2, xml_escape(chart.y_label));
+  svg.element("rect", {{"x", c(kLeft)},
+                       {"y", c(kTop)},
+                       {"width", c(kPlotWidth)},
+                       {"height", c(kPlotHeight)},
+                       {"fill", "none"},
+                       {"stroke", "#333333"}});
+  svg.element("text",
+              {{"x", c(kLeft + kPlotWidth / 2)},
+               {"y", c(kTop + kPlotHeight + 42)},
+               {"text-anchor", "middle"}},
+              chart.x_label);
+  svg.element(
+      "text",
+      {{"x", "0"},
+       {"y", "0"},
+       {"text-anchor", "middle"},
+       {"transform", fmt::format("translate(18 {:.1f}) rotate(-90)", kTop + kPlotHeight / 2)}},
+      chart.y_label);
   if (no_data) {
-    svg += fmt::format(
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#777777\">no data</text>\n",
-        kLeft + kPlotWidth / 2, kTop + kPlotHeight / 2);
+    svg.element("text",
+                {{"x", c(kLeft + kPlotWidth / 2)},
+                 {"y", c(kTop + kPlotHeight / 2)},
+                 {"text-anchor", "middle"},
+                 {"fill", "#777777"}},
+                "no data");
   }
 
   for (std::size_t s = 0; s < chart.series.size(); ++s) {
@@ -211,9 +217,10 @@ std::string line_chart(const LineChart& chart) {
         lower = fmt::format("{:.1f},{:.1f} ", sx(series.x[i]), sy(series.low[i])) + lower;
       }
       if (!upper.empty()) {
-        svg += fmt::format(
-            "<polygon points=\"{}{}\" fill=\"{}\" fill-opacity=\"0.18\" stroke=\"none\"/>\n", upper,
-            lower, colour);
+        svg.element("polygon", {{"points", upper + lower},
+                                {"fill", colour},
+                                {"fill-opacity", "0.18"},
+                                {"stroke", "none"}});
       }
     }
     std::vector<std::pair<double, double>> segment;
@@ -222,27 +229,30 @@ std::string line_chart(const LineChart& chart) {
         segment.emplace_back(sx(series.x[i]), sy(series.y[i]));
         continue;
       }
-      if (!segment.empty()) svg += polyline(segment, colour);
+      if (!segment.empty()) polyline(svg, segment, colour);
       if (series.x.size() <= 40) {
-        for (const auto& [px, py] : segment) {
-          svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n", px,
-                             py, colour);
-        }
+        for (const auto& [px, py] : segment)
+          svg.element("circle", {{"cx", c(px)}, {"cy", c(py)}, {"r", "2.5"}, {"fill", colour}});
       }
       segment.clear();
     }
     const double legend_y = kTop + 10 + 20.0 * static_cast<double>(s);
     const double legend_x = kLeft + kPlotWidth + 24;
-    svg += fmt::format(
-        "<rect x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"24\" height=\"10\" fill=\"{2}\" "
-        "fill-opacity=\"0.18\"/>\n"
-        "<line x1=\"{0:.1f}\" y1=\"{3:.1f}\" x2=\"{4:.1f}\" y2=\"{3:.1f}\" stroke=\"{2}\" "
-        "stroke-width=\"2\"/>\n"
-        "<text x=\"{5:.1f}\" y=\"{6:.1f}\">{7}</text>\n",
-        legend_x, legend_y - 5, colour, legend_y, legend_x + 24, legend_x + 30, legend_y + 4,
-        xml_escape(series.label));
+    svg.element("rect", {{"x", c(legend_x)},
+                         {"y", c(legend_y - 5)},
+                         {"width", "24"},
+                         {"height", "10"},
+                         {"fill", colour},
+                         {"fill-opacity", "0.18"}});
+    svg.element("line", {{"x1", c(legend_x)},
+                         {"y1", c(legend_y)},
+                         {"x2", c(legend_x + 24)},
+                         {"y2", c(legend_y)},
+                         {"stroke", colour},
+                         {"stroke-width", "2"}});
+    svg.element("text", {{"x", c(legend_x + 30)}, {"y", c(legend_y + 4)}}, series.label);
   }
-  return svg + "</svg>\n";
+  return svg.finish();
 }
 
 std::string bar_chart(const BarChart& chart) {
@@ -270,59 +280,72 @@ std::string bar_chart(const BarChart& chart) {
   const Scale sx{ticks.front(), ticks.back(), left, left + kPlotWidth};
   const int decimals = tick_decimals(ticks);
 
-  std::string svg = header(width, height, chart.title);
+  SvgWriter svg = chart_document(width, height, chart.title);
+  const auto c = svg_coordinate;
   for (const double t : ticks) {
-    svg += fmt::format(
-        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e3e3e3\"/>\n"
-        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>\n",
-        sx(t), kTop, kTop + plot_height + 5, kTop + plot_height + 19, tick_text(t, decimals));
+    svg.element("line", {{"x1", c(sx(t))},
+                         {"y1", c(kTop)},
+                         {"x2", c(sx(t))},
+                         {"y2", c(kTop + plot_height + 5)},
+                         {"stroke", "#e3e3e3"}});
+    svg.element("text",
+                {{"x", c(sx(t))}, {"y", c(kTop + plot_height + 19)}, {"text-anchor", "middle"}},
+                tick_text(t, decimals));
   }
-  svg += fmt::format(
-      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
-      "stroke=\"#333333\"/>\n",
-      left, kTop, kPlotWidth, plot_height);
+  svg.element("rect", {{"x", c(left)},
+                       {"y", c(kTop)},
+                       {"width", c(kPlotWidth)},
+                       {"height", c(plot_height)},
+                       {"fill", "none"},
+                       {"stroke", "#333333"}});
   const std::string axis_note =
       ticks.front() == 0.0
           ? ""
           : fmt::format("; axis starts at {}, not 0", tick_text(ticks.front(), decimals));
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-                     left + kPlotWidth / 2, kTop + plot_height + 42,
-                     xml_escape(chart.value_label + axis_note));
+  svg.element("text",
+              {{"x", c(left + kPlotWidth / 2)},
+               {"y", c(kTop + plot_height + 42)},
+               {"text-anchor", "middle"}},
+              chart.value_label + axis_note);
 
   for (std::size_t b = 0; b < chart.bars.size(); ++b) {
     const Bar& bar = chart.bars[b];
     const double top = kTop + kGap + static_cast<double>(b) * (kBarHeight + kGap);
     const double middle = top + kBarHeight / 2;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 8,
-                       middle + 4, xml_escape(bar.label));
+    svg.element("text", {{"x", c(left - 8)}, {"y", c(middle + 4)}, {"text-anchor", "end"}},
+                bar.label);
     if (!std::isfinite(bar.value)) {
-      svg +=
-          fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#777777\">no completed run</text>\n",
-                      left + 8, middle + 4);
+      svg.element("text", {{"x", c(left + 8)}, {"y", c(middle + 4)}, {"fill", "#777777"}},
+                  "no completed run");
       continue;
     }
     const std::string& colour = palette_colour(b);
-    svg += fmt::format(
-        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" "
-        "fill-opacity=\"0.75\"/>\n",
-        left, top, std::max(0.0, sx(bar.value) - left), kBarHeight, colour);
+    svg.element("rect", {{"x", c(left)},
+                         {"y", c(top)},
+                         {"width", c(std::max(0.0, sx(bar.value) - left))},
+                         {"height", c(kBarHeight)},
+                         {"fill", colour},
+                         {"fill-opacity", "0.75"}});
     double text_x = sx(bar.value);
     if (std::isfinite(bar.low) && std::isfinite(bar.high)) {
-      svg += fmt::format(
-          "<line x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"#222222\" "
-          "stroke-width=\"1.5\"/>\n"
-          "<line x1=\"{0:.1f}\" y1=\"{3:.1f}\" x2=\"{0:.1f}\" y2=\"{4:.1f}\" stroke=\"#222222\" "
-          "stroke-width=\"1.5\"/>\n"
-          "<line x1=\"{1:.1f}\" y1=\"{3:.1f}\" x2=\"{1:.1f}\" y2=\"{4:.1f}\" stroke=\"#222222\" "
-          "stroke-width=\"1.5\"/>\n",
-          sx(bar.low), sx(bar.high), middle, middle - 6, middle + 6);
+      const auto error_line = [&](double x1, double y1, double x2, double y2) {
+        svg.element("line", {{"x1", c(x1)},
+                             {"y1", c(y1)},
+                             {"x2", c(x2)},
+                             {"y2", c(y2)},
+                             {"stroke", "#222222"},
+                             {"stroke-width", "1.5"}});
+      };
+      error_line(sx(bar.low), middle, sx(bar.high), middle);
+      error_line(sx(bar.low), middle - 6, sx(bar.low), middle + 6);
+      error_line(sx(bar.high), middle - 6, sx(bar.high), middle + 6);
       text_x = std::max(text_x, sx(bar.high));
     }
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}{}</text>\n", text_x + 6, middle + 4,
-                       tick_text(bar.value, std::max(decimals + 1, 3)),
-                       bar.note.empty() ? "" : " (" + xml_escape(bar.note) + ")");
+    svg.element("text", {{"x", c(text_x + 6)}, {"y", c(middle + 4)}},
+                tick_text(bar.value, std::max(decimals + 1, 3)) +
+                    (bar.note.empty() ? "" : " (" + bar.note + ")"));
   }
-  return svg + "</svg>\n";
+  return svg.finish();
 }
 
 }  // namespace cadenza::svg

@@ -45,9 +45,6 @@ const std::string& palette_colour(std::size_t index);
 // Round tick values covering [low, high], about `target` of them, at 1, 2 or 5 x 10^k steps.
 std::vector<double> nice_ticks(double low, double high, int target);
 
-// Escapes &, <, >, " and ' for XML text and attribute values.
-std::string xml_escape(const std::string& text);
-
 // Axes with ticks and labels, one coloured line and band per series, and a legend. An empty chart
 // (no finite point) draws its frame and the note "no data".
 std::string line_chart(const LineChart& chart);

@@ -5,43 +5,67 @@
 #include <algorithm>
 #include <cmath>
 
-#include "plot/charts.hpp"
-
 namespace cadenza {
 
-SvgWriter::SvgWriter(double width, double height) : width_(width), height_(height) {}
+SvgWriter::SvgWriter(double width, double height)
+    : SvgWriter(width, height, {{"font-family", "sans-serif"}}) {
+  element("rect", {{"width", "100%"}, {"height", "100%"}, {"fill", "#ffffff"}});
+}
+
+SvgWriter::SvgWriter(double width, double height, SvgAttributes root)
+    : width_(width), height_(height), root_(std::move(root)) {}
+
+void SvgWriter::element(std::string_view tag, const SvgAttributes& attributes,
+                        std::optional<std::string_view> text) {
+  body_ += fmt::format("<{}", tag);
+  for (const auto& [name, value] : attributes)
+    body_ += fmt::format(" {}=\"{}\"", name, svg::xml_escape(value));
+  body_ += text ? fmt::format(">{}</{}>\n", svg::xml_escape(std::string(*text)), tag) : "/>\n";
+}
 
 void SvgWriter::rect(double x, double y, double width, double height, std::string_view fill) {
-  body_ += fmt::format(
-      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-      "fill=\"{}\"/>\n",
-      x, y, width, height, fill);
+  element("rect", {{"x", svg_coordinate(x)},
+                   {"y", svg_coordinate(y)},
+                   {"width", svg_coordinate(width)},
+                   {"height", svg_coordinate(height)},
+                   {"fill", std::string(fill)}});
 }
 
 void SvgWriter::line(double x1, double y1, double x2, double y2, std::string_view stroke,
                      double stroke_width, bool dashed) {
-  body_ += fmt::format(
-      "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-      "stroke-width=\"{:.1f}\"{}/>\n",
-      x1, y1, x2, y2, stroke, stroke_width, dashed ? " stroke-dasharray=\"4 3\"" : "");
+  SvgAttributes attributes = {
+      {"x1", svg_coordinate(x1)},      {"y1", svg_coordinate(y1)},
+      {"x2", svg_coordinate(x2)},      {"y2", svg_coordinate(y2)},
+      {"stroke", std::string(stroke)}, {"stroke-width", svg_coordinate(stroke_width)}};
+  if (dashed) attributes.push_back({"stroke-dasharray", "4 3"});
+  element("line", attributes);
 }
 
 void SvgWriter::text(double x, double y, std::string_view content, std::string_view anchor,
                      double size, double rotation) {
-  const std::string transform =
-      rotation == 0 ? ""
-                    : fmt::format(" transform=\"rotate({:.0f} {:.1f} {:.1f})\"", rotation, x, y);
-  body_ += fmt::format(
-      "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{:.0f}\" text-anchor=\"{}\"{}>{}</text>\n", x, y,
-      size, anchor, transform, svg::xml_escape(std::string(content)));
+  SvgAttributes attributes = {{"x", svg_coordinate(x)},
+                              {"y", svg_coordinate(y)},
+                              {"font-size", fmt::format("{:.0f}", size)},
+                              {"text-anchor", std::string(anchor)}};
+  if (rotation != 0) {
+    attributes.push_back(
+        {"transform", fmt::format("rotate({:.0f} {:.1f} {:.1f})", rotation, x, y)});
+  }
+  element("text", attributes, content);
 }
 
 std::string SvgWriter::finish() const {
-  return fmt::format(
+  std::string root = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
-      "viewBox=\"0 0 {:.0f} {:.0f}\" font-family=\"sans-serif\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n{}</svg>\n",
-      width_, height_, width_, height_, body_);
+      "viewBox=\"0 0 {:.0f} {:.0f}\"",
+      width_, height_, width_, height_);
+  for (const auto& [name, value] : root_)
+    root += fmt::format(" {}=\"{}\"", name, svg::xml_escape(value));
+  return root + ">\n" + body_ + "</svg>\n";
+}
+
+std::string svg_coordinate(double value) {
+  return fmt::format("{:.1f}", value);
 }
 
 int64_t tick_step(int64_t span, int max_ticks) {
@@ -61,4 +85,34 @@ std::string mix_colour(uint32_t low, uint32_t high, double t) {
   return fmt::format("#{:02x}{:02x}{:02x}", channel(16), channel(8), channel(0));
 }
 
+namespace svg {
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace svg
 }  // namespace cadenza

@@ -39,15 +39,8 @@ MetricsLog::MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path c
     write();
     return;
   }
-  std::istringstream lines(read_file(jsonl_path_));
-  std::string line;
-  int line_number = 0;
-  while (std::getline(lines, line)) {
-    ++line_number;
-    if (line.empty()) continue;
-    rows_.push_back(parse_json_text(
-        line, fmt::format("{} line {}", jsonl_path_.string(), line_number), JsonSource::kInput));
-  }
+  for (auto& row : read_metrics_rows(jsonl_path_, BadMetricsRow::kThrow))
+    rows_.push_back(std::move(row.value));
 }
 
 void MetricsLog::append(int64_t epoch, int64_t step, const std::string& split,
@@ -80,6 +73,26 @@ void MetricsLog::write() const {
     jsonl += row.dump() + "\n";
   write_file_atomic(jsonl_path_, jsonl);
   write_file_atomic(csv_path_, metrics_to_csv(rows_));
+}
+
+std::vector<MetricsRow> read_metrics_rows(const std::filesystem::path& jsonl_path,
+                                          BadMetricsRow on_bad_row) {
+  std::vector<MetricsRow> rows;
+  if (!std::filesystem::exists(jsonl_path)) return rows;
+  std::istringstream lines(read_file(jsonl_path));
+  std::string line;
+  int line_number = 0;
+  while (std::getline(lines, line)) {
+    ++line_number;
+    if (line.empty()) continue;
+    const std::string origin = fmt::format("{} line {}", jsonl_path.string(), line_number);
+    if (on_bad_row == BadMetricsRow::kThrow) {
+      rows.push_back({line_number, parse_json_text(line, origin, JsonSource::kInput)});
+    } else if (auto row = parse_json_or_none(line, origin, JsonSource::kInput)) {
+      rows.push_back({line_number, std::move(*row)});
+    }
+  }
+  return rows;
 }
 
 std::string metrics_to_csv(const std::vector<nlohmann::json>& rows) {

@@ -35,6 +35,24 @@ class MetricsLog {
   std::vector<nlohmann::json> rows_;
 };
 
+// What read_metrics_rows does with a line of metrics.jsonl that is not JSON.
+enum class BadMetricsRow {
+  kThrow,  // InputError "<file> line <n>: invalid JSON ..." (readers whose result depends on it)
+  kSkip,   // the line is left out (status displays, which must not fail on a torn file)
+};
+
+// One line of metrics.jsonl: its 1-based line number in the file and its parsed value.
+struct MetricsRow {
+  int line = 0;
+  nlohmann::json value;
+};
+
+// The one reader of a metrics.jsonl file: its non-empty lines, each parsed as one JSON value, in
+// file order; an empty vector when the file is absent. JSON that cadenza refuses in any case (too
+// deep, a number too large) throws InputError under both policies.
+std::vector<MetricsRow> read_metrics_rows(const std::filesystem::path& jsonl_path,
+                                          BadMetricsRow on_bad_row);
+
 // CSV text of `rows`: columns run_id, epoch, step, split, then other fields in order of first
 // appearance; a field missing from a row is an empty cell.
 std::string metrics_to_csv(const std::vector<nlohmann::json>& rows);

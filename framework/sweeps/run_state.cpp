@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -68,16 +67,11 @@ int64_t newest_checkpoint_step(const fs::path& run_dir) {
 }
 
 nlohmann::json test_metrics(const fs::path& run_dir) {
-  const fs::path metrics = run_dir / "metrics.jsonl";
-  if (!fs::exists(metrics)) return nullptr;
-  std::istringstream lines(read_file(metrics));
-  std::string line;
   nlohmann::json test = nullptr;
-  while (std::getline(lines, line)) {
-    if (line.empty()) continue;
-    auto row =
-        parse_json_or_none(line, "metrics row", JsonSource::kInput).value_or(nlohmann::json());
-    if (row.is_object() && row.value("split", "") == "test") test = std::move(row);
+  for (auto& row : read_metrics_rows(run_dir / "metrics.jsonl", BadMetricsRow::kSkip)) {
+    if (row.value.is_object() && row.value.value("split", "") == "test") {
+      test = std::move(row.value);
+    }
   }
   return test;
 }

@@ -11,6 +11,7 @@
 #include "experiments/report.hpp"
 #include "experiments/run_collection.hpp"
 #include "plot/charts.hpp"
+#include "plot/svg_writer.hpp"
 #include "support/process.hpp"
 
 namespace cadenza {

@@ -1,0 +1,19 @@
+// The whole of `cadenza train` after its arguments are parsed: choose the run
+// (runs/run_choice.hpp), skip it when it is already completed, check that it can start
+// (preflight.hpp), train it (trainer.hpp) and record how it ended in its manifest.
+#pragma once
+
+#include <string>
+
+#include "runs/run_choice.hpp"
+
+namespace cadenza {
+
+// Trains the run `request` names. SIGINT and SIGTERM stop it at a safe point (core/interrupt.hpp).
+// Prints one JSON line on stdout:
+//   {"run_dir", "run_id", "status": "completed"}                 already completed, not trained
+//   {"run_dir", "run_id", "best_epoch", "steps", "test": {...}}  trained to completion
+// Returns the exit code (0); errors throw (the manifest then says "failed" or "interrupted").
+int train_requested_run(const TrainRequest& request, const std::string& command_line);
+
+}  // namespace cadenza
