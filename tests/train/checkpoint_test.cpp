@@ -235,7 +235,7 @@ TEST(Checkpoint, ForeignMissingAndIncompleteFilesAreRejected) {
 
   const fs::path text = scratch / "text.h5";
   std::ofstream(text) << "not hdf5 at all";
-  expect_rejected(text, "not a readable HDF5 file");
+  expect_rejected(text, "not an HDF5 file");
 
   const fs::path foreign = scratch / "foreign.h5";
   H5Fclose(H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
