@@ -8,8 +8,8 @@
 #
 # config: an experiment file, an "extends" fragment and overrides (config/resolve.hpp);
 # dataset: a cadenza .h5 dataset (data/dataset.hpp); checkpoint: a checkpoint .h5
-# (train/checkpoint.hpp); mat: a .mat benchmark (data/mat_import.hpp); midi: a Standard MIDI File
-# (data/midi.hpp), with the writer round trip. tests/fuzz/fuzz_feeds.hpp says how each input
+# (train/checkpoint_format.hpp); mat: a .mat benchmark (data/mat_import.hpp); midi: a Standard
+# MIDI File (data/midi.hpp), with the writer round trip. tests/fuzz/fuzz_feeds.hpp says how each input
 # reaches its reader; cadenza::Error is the expected refusal of a bad input.
 #
 # Configures build-fuzz/ (or $FUZZ_BUILD_DIR) with Debian's clang and -DCADENZA_FUZZ=ON, builds

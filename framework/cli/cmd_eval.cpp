@@ -10,7 +10,7 @@
 #include "data/locate.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 #include "train/run_checkpoint.hpp"
 
 namespace cadenza::cli {

@@ -17,13 +17,13 @@
 //     created_by              string  "cadenza <version>"
 //   /train, /valid, /test     one group per split, attributes sequences (int64), frames (int64)
 //     rolls                   uint8  [frames, num_pitches]  0/1 cells, chunked, deflate
-//     offsets                 int64  [sequences + 1]        sequence i =
-//     rolls[offsets[i]:offsets[i+1]] names                   string [sequences]            where
-//     each sequence came from
+//     offsets                 int64  [sequences + 1]        sequence i is rows offsets[i] to
+//                                                           offsets[i+1] - 1 of rolls
+//     names                   string [sequences]            where each sequence came from
 //
 // Every sequence has at least one frame. Files are written to a temporary name and renamed, so a
 // dataset file is complete or absent. Reading validates format, version, shapes and counts and
-// throws InputError naming the file and what is wrong.
+// throws InputError naming the file and what is wrong. HDF5 is reached through core/hdf5.hpp.
 #pragma once
 
 #include <array>

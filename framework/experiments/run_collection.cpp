@@ -9,7 +9,7 @@
 #include "core/error.hpp"
 #include "core/json_text.hpp"
 #include "runs/run_dir.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza {
 namespace {

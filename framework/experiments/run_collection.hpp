@@ -64,8 +64,4 @@ std::vector<RunRecord> collect_runs(const std::vector<std::filesystem::path>& pa
 // Reads one run directory (see collect_runs).
 RunRecord read_run(const std::filesystem::path& dir);
 
-// Total elements of the /params datasets of a checkpoint (train/checkpoint.hpp layout), from
-// their shapes alone. Throws InputError naming the file when it cannot be read.
-int64_t checkpoint_parameter_count(const std::filesystem::path& checkpoint);
-
 }  // namespace cadenza

@@ -1,6 +1,5 @@
 #include "runs/system_info.hpp"
 
-#include <H5public.h>
 #include <fmt/format.h>
 #include <oneapi/tbb/version.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <fstream>
 
 #include "core/engine.hpp"
+#include "core/hdf5.hpp"
 
 namespace cadenza {
 namespace {
@@ -53,9 +53,7 @@ SystemInfo collect_system_info() {
   info.onednn_version = onednn_version();
   info.onednn_isa = onednn_isa();
   info.tbb_version = TBB_runtime_version();
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  info.hdf5_version = fmt::format("{}.{}.{}", major, minor, release);
+  info.hdf5_version = hdf5::library_version();
   info.cpu_model = cpu_model_name();
   std::array<char, 256> host{};
   info.host = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "unknown";

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "config/resolve.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_store.hpp"
 
 namespace cadenza {
 

@@ -10,7 +10,7 @@
 #include "experiments/compare_test_util.hpp"
 #include "experiments/run_collection.hpp"
 #include "support/process.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza {
 namespace {
@@ -382,8 +382,7 @@ TEST(Compare, BadPathsAndFilesAreClearErrors) {
     collect_runs({run});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("metrics.jsonl line 8: invalid JSON"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl line 8: invalid JSON"), std::string::npos)
         << e.what();
   }
   testing::write_json(dir / "sweep" / "sweep.json", {{"format", "cadenza-sweep"}, {"version", 2}});

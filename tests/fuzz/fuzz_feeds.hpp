@@ -28,7 +28,7 @@
 #include "data/dataset.hpp"
 #include "data/mat_import.hpp"
 #include "data/midi.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza::fuzz {
 

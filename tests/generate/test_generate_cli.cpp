@@ -18,7 +18,7 @@
 #include "data/midi.hpp"
 #include "models/model.hpp"
 #include "support/process.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza {
 namespace {

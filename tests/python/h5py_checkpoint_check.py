@@ -1,7 +1,7 @@
 """Reads a cadenza checkpoint with h5py alone and checks the layout documented in
-framework/train/checkpoint.hpp: every root attribute, /params, /optimizer and its slots, the JSON
-attributes of /schedule, /early_stopping, /rng, /loader and /metrics, and the checksum recomputed
-from the documented recipe.
+framework/train/checkpoint_format.hpp: every root attribute, /params, /optimizer and its slots,
+the JSON attributes of /schedule, /early_stopping, /rng, /loader and /metrics, and the checksum
+recomputed from the documented recipe.
 
 Usage: h5py_checkpoint_check.py CHECKPOINT. Prints one JSON object (what was found) and exits 0,
 or prints the problems and exits 1.

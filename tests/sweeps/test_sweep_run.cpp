@@ -12,7 +12,7 @@
 #include "sweeps/run_state.hpp"
 #include "sweeps/sweep_plan.hpp"
 #include "sweeps/sweep_test_support.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza {
 namespace {

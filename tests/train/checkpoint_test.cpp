@@ -2,8 +2,6 @@
 // files are rejected with InputError naming the file; the store keeps the last N plus best.h5 and
 // falls back to the previous checkpoint (with a warning) when the newest is damaged; h5py reads
 // the documented layout and recomputes the checksum.
-#include "train/checkpoint.hpp"
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -18,6 +16,8 @@
 
 #include "core/error.hpp"
 #include "support/process.hpp"
+#include "train/checkpoint_format.hpp"
+#include "train/checkpoint_store.hpp"
 #include "train/early_stopping.hpp"
 #include "train/schedule.hpp"
 #include "train/train_test_util.hpp"
@@ -235,7 +235,7 @@ TEST(Checkpoint, ForeignMissingAndIncompleteFilesAreRejected) {
 
   const fs::path text = scratch / "text.h5";
   std::ofstream(text) << "not hdf5 at all";
-  expect_rejected(text, "not a readable HDF5 file");
+  expect_rejected(text, "not an HDF5 file");
 
   const fs::path foreign = scratch / "foreign.h5";
   H5Fclose(H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));

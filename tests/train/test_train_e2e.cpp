@@ -15,7 +15,7 @@
 #include "support/process.hpp"
 #include "support/wait.hpp"
 #include "sweeps/run_state.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 #include "train/train_run_support.hpp"
 
 extern char** environ;

@@ -26,7 +26,8 @@
 
 #include "support/process.hpp"
 #include "support/wait.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
+#include "train/checkpoint_store.hpp"
 #include "train/train_run_support.hpp"
 
 extern char** environ;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "support/process.hpp"
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 namespace cadenza::testing {
 

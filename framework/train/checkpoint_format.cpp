@@ -1,20 +1,16 @@
-#include "train/checkpoint.hpp"
+#include "train/checkpoint_format.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <hdf5.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <bit>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <set>
+#include <span>
 #include <sstream>
 #include <utility>
 
-#include "core/atomic_file.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/hdf5.hpp"
 #include "core/json_text.hpp"
@@ -22,8 +18,6 @@
 
 namespace cadenza {
 namespace {
-
-using hdf5::Handle;
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoint values are stored and checksummed as little-endian bytes");
@@ -61,7 +55,7 @@ std::string type_tag(const Entry& entry) {
   return "";
 }
 
-// The sha256 (hex) of every entry but the checksum itself, as documented in checkpoint.hpp.
+// The sha256 (hex) of every entry but the checksum itself, as documented in checkpoint_format.hpp.
 std::string entries_checksum(const Entries& entries) {
   std::string message;
   for (const auto& [key, entry] : entries) {
@@ -151,20 +145,7 @@ Entries to_entries(const CheckpointContents& contents) {
   return entries;
 }
 
-// --- HDF5 plumbing ---------------------------------------------------------------------------
-
-// ": <innermost HDF5 error message>", or "" when HDF5 reported none.
-std::string hdf5_cause() {
-  const std::string message = hdf5::error_cause();
-  return message.empty() ? "" : ": " + message;
-}
-
-Handle utf8_string_type() {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  return type;
-}
+// --- entries <-> HDF5 ------------------------------------------------------------------------
 
 // "/a/b@c" -> {"/a/b", "c"}; "/@c" -> {"/", "c"}; a dataset key has no '@'.
 std::pair<std::string, std::string> split_attribute_key(const std::string& key) {
@@ -178,20 +159,29 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-class Writer {
+std::span<const float> floats_of(const Entry& entry) {
+  return {reinterpret_cast<const float*>(entry.bytes.data()), entry.bytes.size() / sizeof(float)};
+}
+
+// Writes entries, creating the groups along their paths.
+class EntryWriter {
  public:
-  Writer(hid_t file, fs::path shown) : file_(file), shown_(std::move(shown)) {}
+  explicit EntryWriter(const hdf5::Writer& file) : file_(file) {}
 
   void write(const std::string& key, const Entry& entry) {
     if (entry.kind == Entry::Kind::kFloats) {
       ensure_group(parent_of(key));
-      dataset(key, entry);
+      file_.write_f32(key, entry.dims, floats_of(entry));
+      return;
+    }
+    const auto [object, name] = split_attribute_key(key);
+    ensure_group(object);
+    if (entry.kind == Entry::Kind::kInt) {
+      int64_t value = 0;
+      std::memcpy(&value, entry.bytes.data(), sizeof value);
+      file_.write_int_attribute(object, name, value);
     } else {
-      const auto [object_path, name] = split_attribute_key(key);
-      ensure_group(object_path);
-      const Handle object(H5Oopen(file_, object_path.c_str(), H5P_DEFAULT), H5Oclose);
-      if (!object.valid()) fail(fmt::format("cannot open {}", object_path));
-      attribute(object.get(), key, name, entry);
+      file_.write_string_attribute(object, name, entry.bytes);
     }
   }
 
@@ -199,202 +189,49 @@ class Writer {
   void ensure_group(const std::string& path) {
     if (path == "/" || groups_.count(path)) return;
     ensure_group(parent_of(path));
-    const htri_t exists = H5Lexists(file_, path.c_str(), H5P_DEFAULT);
-    if (exists < 0) fail(fmt::format("cannot look up {}", path));
-    if (exists == 0) {
-      const Handle group(H5Gcreate2(file_, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                         H5Gclose);
-      if (!group.valid()) fail(fmt::format("cannot create group {}", path));
-    }
+    if (!file_.exists(path)) file_.create_group(path);
     groups_.insert(path);
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(
-        fmt::format("cannot write checkpoint {}: {}{}", shown_.string(), what, hdf5_cause()));
-  }
-
-  void dataset(const std::string& path, const Entry& entry) const {
-    std::vector<hsize_t> dims(entry.dims.begin(), entry.dims.end());
-    const Handle space(dims.empty()
-                           ? H5Screate(H5S_SCALAR)
-                           : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                       H5Sclose);
-    const Handle data(H5Dcreate2(file_, path.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
-                                 H5P_DEFAULT, H5P_DEFAULT),
-                      H5Dclose);
-    if (!data.valid()) fail(fmt::format("cannot create dataset {}", path));
-    if (!entry.bytes.empty() && H5Dwrite(data.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
-                                         H5P_DEFAULT, entry.bytes.data()) < 0) {
-      fail(fmt::format("cannot write dataset {}", path));
-    }
-  }
-
-  void attribute(hid_t object, const std::string& key, const std::string& name,
-                 const Entry& entry) const {
-    const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    const bool is_int = entry.kind == Entry::Kind::kInt;
-    const Handle string_type = utf8_string_type();
-    const hid_t file_type = is_int ? H5T_STD_I64LE : string_type.get();
-    const Handle attr(
-        H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-        H5Aclose);
-    if (!attr.valid()) fail(fmt::format("cannot create attribute {}", key));
-    herr_t written = -1;
-    if (is_int) {
-      written = H5Awrite(attr.get(), H5T_NATIVE_INT64, entry.bytes.data());
-    } else {
-      const char* text = entry.bytes.c_str();
-      written = H5Awrite(attr.get(), string_type.get(), &text);
-    }
-    if (written < 0) fail(fmt::format("cannot write attribute {}", key));
-  }
-
-  hid_t file_;
-  fs::path shown_;
+  const hdf5::Writer& file_;
   std::set<std::string> groups_;
 };
 
-class Reader {
- public:
-  // `path` is the file `file` was opened from.
-  Reader(hid_t file, fs::path path) : file_(file), shown_(std::move(path)) {
-    std::error_code error;
-    max_bytes_ = hdf5::max_data_bytes(fs::file_size(shown_, error));
-    if (error) fail(error.message());
-  }
-
-  // Every dataset and attribute of the file.
-  Entries read_all() {
-    Entries entries;
-    std::vector<std::pair<std::string, H5I_type_t>> objects = {{"/", H5I_GROUP}};
-    for (const std::string& name : link_names()) {
-      const std::string path = "/" + name;
-      const Handle object(H5Oopen(file_, path.c_str(), H5P_DEFAULT), H5Oclose);
-      if (!object.valid()) fail(fmt::format("cannot open {}", path));
-      objects.emplace_back(path, H5Iget_type(object.get()));
+// Every dataset and attribute of the checkpoint file `path`.
+Entries read_entries(const fs::path& path) {
+  const hdf5::Reader file(path, "checkpoint");
+  std::vector<std::string> objects = {"/"};
+  for (std::string& object : file.objects_below("/"))
+    objects.push_back(std::move(object));
+  Entries entries;
+  for (const std::string& object : objects) {
+    const hdf5::ObjectType type = file.object_type(object);
+    if (type == hdf5::ObjectType::kDataset) {
+      hdf5::Array<float> array = file.read_f32(object);
+      Entry& entry = entries[object];
+      entry = Entry{Entry::Kind::kFloats, std::move(array.dims), {}};
+      entry.bytes.assign(reinterpret_cast<const char*>(array.values.data()),
+                         array.values.size() * sizeof(float));
+    } else if (type != hdf5::ObjectType::kGroup) {
+      file.fail(fmt::format("{} is neither a group nor a dataset", object));
     }
-    for (const auto& [path, type] : objects) {
-      const Handle object(H5Oopen(file_, path.c_str(), H5P_DEFAULT), H5Oclose);
-      if (!object.valid()) fail(fmt::format("cannot open {}", path));
-      if (type == H5I_DATASET) {
-        entries[path] = dataset(object.get(), path);
-      } else if (type != H5I_GROUP) {
-        fail(fmt::format("{} is neither a group nor a dataset", path));
+    for (const std::string& name : file.attribute_names(object)) {
+      const std::string key = object + "@" + name;
+      switch (file.attribute_type(object, name)) {
+        case hdf5::AttributeType::kInteger:
+          put_int(entries, key, file.read_int_attribute(object, name));
+          break;
+        case hdf5::AttributeType::kString:
+          put_string(entries, key, file.read_string_attribute(object, name));
+          break;
+        case hdf5::AttributeType::kOther:
+          file.fail(fmt::format("attribute {} is neither an integer nor a string", key));
       }
-      for (const std::string& name : attribute_names(object.get(), path)) {
-        const std::string key = path + "@" + name;
-        entries[key] = attribute(object.get(), key, name);
-      }
     }
-    return entries;
   }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(fmt::format("checkpoint {}: {}{}", shown_.string(), what, hdf5_cause()));
-  }
-
-  // Names (relative to /) of every object reachable by hard links.
-  std::vector<std::string> link_names() const {
-    struct Visit {
-      std::vector<std::string> names;
-      std::string bad_link;
-    } visit;
-    const herr_t status = H5Lvisit(
-        file_, H5_INDEX_NAME, H5_ITER_INC,
-        [](hid_t, const char* name, const H5L_info_t* info, void* data) -> herr_t {
-          auto& out = *static_cast<Visit*>(data);
-          if (info->type != H5L_TYPE_HARD) {
-            out.bad_link = name;
-            return 1;
-          }
-          out.names.emplace_back(name);
-          return 0;
-        },
-        &visit);
-    if (status < 0) fail("cannot list the file's objects");
-    if (!visit.bad_link.empty())
-      fail(fmt::format("/{} is a soft or external link", visit.bad_link));
-    return visit.names;
-  }
-
-  std::vector<std::string> attribute_names(hid_t object, const std::string& path) const {
-    std::vector<std::string> names;
-    hsize_t index = 0;
-    const herr_t status = H5Aiterate2(
-        object, H5_INDEX_NAME, H5_ITER_INC, &index,
-        [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
-          static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-          return 0;
-        },
-        &names);
-    if (status < 0) fail(fmt::format("cannot list the attributes of {}", path));
-    return names;
-  }
-
-  Entry dataset(hid_t data, const std::string& path) const {
-    const Handle type(H5Dget_type(data), H5Tclose);
-    if (!type.valid() || H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4) {
-      fail(fmt::format("dataset {} is not float32", path));
-    }
-    const Handle space(H5Dget_space(data), H5Sclose);
-    const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
-    if (rank < 0) fail(fmt::format("cannot read the shape of {}", path));
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    if (!hdf5::fits(dims, sizeof(float), max_bytes_)) {
-      fail(fmt::format("dataset {} declares [{}] elements, more than the file can hold", path,
-                       fmt::join(dims, ", ")));
-    }
-    const std::string problem = hdf5::storage_problem(data);
-    if (!problem.empty()) fail(fmt::format("dataset {} {}", path, problem));
-    Entry entry{Entry::Kind::kFloats, std::vector<int64_t>(dims.begin(), dims.end()), {}};
-    const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
-    entry.bytes.assign(count * sizeof(float), '\0');
-    if (count > 0 &&
-        H5Dread(data, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, entry.bytes.data()) < 0) {
-      fail(fmt::format("cannot read dataset {} (truncated or damaged file?)", path));
-    }
-    return entry;
-  }
-
-  Entry attribute(hid_t object, const std::string& key, const std::string& name) const {
-    const Handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
-    if (!attr.valid()) fail(fmt::format("cannot open attribute {}", key));
-    const Handle space(H5Aget_space(attr.get()), H5Sclose);
-    if (!space.valid() || H5Sget_simple_extent_type(space.get()) != H5S_SCALAR) {
-      fail(fmt::format("attribute {} is not a scalar", key));
-    }
-    const Handle type(H5Aget_type(attr.get()), H5Tclose);
-    const H5T_class_t type_class = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
-    if (type_class == H5T_INTEGER) {
-      int64_t value = 0;
-      if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0) {
-        fail(fmt::format("cannot read attribute {}", key));
-      }
-      std::string bytes(sizeof value, '\0');
-      std::memcpy(bytes.data(), &value, sizeof value);
-      return Entry{Entry::Kind::kInt, {}, std::move(bytes)};
-    }
-    if (type_class == H5T_STRING && H5Tis_variable_str(type.get()) > 0) {
-      const Handle memory_type = utf8_string_type();
-      char* text = nullptr;
-      if (H5Aread(attr.get(), memory_type.get(), &text) < 0) {
-        fail(fmt::format("cannot read attribute {}", key));
-      }
-      Entry entry{Entry::Kind::kString, {}, text != nullptr ? std::string(text) : std::string()};
-      H5free_memory(text);
-      return entry;
-    }
-    fail(fmt::format("attribute {} is neither an integer nor a variable-length string", key));
-  }
-
-  hid_t file_;
-  fs::path shown_;
-  std::uintmax_t max_bytes_ = 0;  // hdf5::max_data_bytes of the file
-};
+  return entries;
+}
 
 // --- entries -> contents ---------------------------------------------------------------------
 
@@ -531,19 +368,6 @@ std::string shape_text(const std::vector<int64_t>& dims) {
   return text + "]";
 }
 
-// Step of a "ckpt-<step>.h5" file name, or -1 for any other name.
-int64_t checkpoint_step(const std::string& file_name) {
-  constexpr std::string_view kPrefix = "ckpt-", kSuffix = ".h5";
-  if (!file_name.starts_with(kPrefix) || !file_name.ends_with(kSuffix)) return -1;
-  const std::string digits =
-      file_name.substr(kPrefix.size(), file_name.size() - kPrefix.size() - kSuffix.size());
-  if (digits.empty() || digits.size() > 18 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return -1;
-  }
-  return std::stoll(digits);
-}
-
 }  // namespace
 
 std::map<std::string, Tensor> snapshot_parameters(const std::vector<NamedParameter>& parameters) {
@@ -584,8 +408,8 @@ void restore_parameters(const std::map<std::string, Tensor>& saved,
 
 void save_checkpoint(const fs::path& path, const CheckpointContents& contents) {
   const Entries entries = to_entries(contents);
-  hdf5::write_file_atomic(path, [&](hid_t file) {
-    Writer writer(file, path);
+  hdf5::write_file_atomic(path, "checkpoint", [&](const hdf5::Writer& file) {
+    EntryWriter writer(file);
     writer.ensure_group("/params");
     for (const auto& [key, entry] : entries)
       writer.write(key, entry);
@@ -593,22 +417,7 @@ void save_checkpoint(const fs::path& path, const CheckpointContents& contents) {
 }
 
 CheckpointContents load_checkpoint(const fs::path& path) {
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) {
-    throw InputError(fmt::format("checkpoint {}: no such file", path.string()));
-  }
-  const hdf5::QuietErrors quiet;
-  Entries entries;
-  {
-    const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (!file.valid()) {
-      throw InputError(
-          fmt::format("checkpoint {}: not a readable HDF5 file (truncated or damaged?){}",
-                      path.string(), hdf5_cause()));
-    }
-    entries = Reader(file.get(), path).read_all();
-  }
-  return Parser(std::move(entries), path).parse();
+  return Parser(read_entries(path), path).parse();
 }
 
 int64_t checkpoint_parameter_count(const fs::path& path) {
@@ -616,66 +425,6 @@ int64_t checkpoint_parameter_count(const fs::path& path) {
   for (const auto& [name, tensor] : load_checkpoint(path).params)
     count += tensor.numel();
   return count;
-}
-
-CheckpointStore::CheckpointStore(fs::path folder, int keep_last)
-    : folder_(std::move(folder)), keep_last_(keep_last) {
-  if (keep_last < 1) {
-    throw ConfigError(fmt::format("train.checkpoint.keep_last: {} must be >= 1", keep_last));
-  }
-  fs::create_directories(folder_);
-}
-
-fs::path CheckpointStore::save(const CheckpointContents& contents, bool is_best) {
-  const fs::path path = folder_ / fmt::format("ckpt-{}.h5", contents.step);
-  save_checkpoint(path, contents);
-  if (is_best) {
-    const fs::path temp = temp_path_for(best_path());
-    std::error_code link_error;
-    fs::create_hard_link(path, temp, link_error);
-    if (link_error) fs::copy_file(path, temp, fs::copy_options::overwrite_existing);
-    commit_atomic(temp, best_path());
-  }
-  std::vector<fs::path> older = list();
-  std::erase(older, path);
-  const auto keep_older = static_cast<std::size_t>(keep_last_ - 1);
-  for (std::size_t i = 0; i + keep_older < older.size(); ++i)
-    fs::remove(older[i]);
-  return path;
-}
-
-std::vector<fs::path> CheckpointStore::list() const {
-  std::vector<std::pair<int64_t, fs::path>> found;
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder_)) {
-    const int64_t step = checkpoint_step(entry.path().filename().string());
-    if (step >= 0 && entry.is_regular_file()) found.emplace_back(step, entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  std::vector<fs::path> paths;
-  for (auto& [step, path] : found)
-    paths.push_back(std::move(path));
-  return paths;
-}
-
-std::optional<LoadedCheckpoint> CheckpointStore::load_latest_valid() const {
-  const std::vector<fs::path> paths = list();
-  std::string failures;
-  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
-    try {
-      return LoadedCheckpoint{*it, load_checkpoint(*it)};
-    } catch (const InputError& e) {
-      spdlog::warn("skipping unusable checkpoint: {}{}", e.what(),
-                   std::next(it) != paths.rend() ? "; trying an earlier one" : "");
-      failures += fmt::format("\n  {}", e.what());
-    }
-  }
-  if (paths.empty()) return std::nullopt;
-  throw InputError(
-      fmt::format("no valid checkpoint in {} (each failed):{}", folder_.string(), failures));
-}
-
-CheckpointContents CheckpointStore::load_best() const {
-  return load_checkpoint(best_path());
 }
 
 }  // namespace cadenza

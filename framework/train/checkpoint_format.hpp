@@ -1,4 +1,6 @@
-// Training checkpoints: one HDF5 file holds everything a run needs to continue bit-exactly.
+// The checkpoint file format: one HDF5 file holds everything a run needs to continue bit-exactly.
+// Writing, reading and validating one file; the checkpoints/ folder of a run is
+// train/checkpoint_store.hpp. HDF5 itself is reached through core/hdf5.hpp.
 //
 // File layout (magic "CADENZA-CKPT", format_version 2; version 1 files, which lack
 // /epoch_progress, still load):
@@ -48,12 +50,10 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/clock.hpp"
 #include "core/tensor.hpp"
 #include "nn/parameter.hpp"
 #include "train/optimizer.hpp"
@@ -78,7 +78,7 @@ struct CheckpointContents {
   nlohmann::json rng = nlohmann::json::object();
   nlohmann::json loader = nlohmann::json::object();
   nlohmann::json epoch_progress = nlohmann::json::object();  // {} unless taken mid-epoch
-  std::vector<nlohmann::json> metrics;  // one JSON object per row
+  std::vector<nlohmann::json> metrics;                       // one JSON object per row
 };
 
 // Copies of the parameter values, by name.
@@ -97,40 +97,5 @@ CheckpointContents load_checkpoint(const std::filesystem::path& path);
 
 // Elements of every parameter tensor in the checkpoint (validated as load_checkpoint does).
 int64_t checkpoint_parameter_count(const std::filesystem::path& path);
-
-struct LoadedCheckpoint {
-  std::filesystem::path path;
-  CheckpointContents contents;
-};
-
-// The checkpoints/ folder of a run: ckpt-<step>.h5 files, the last `keep_last` of them kept, plus
-// best.h5, a hard link to (or, where links fail, a copy of) the checkpoint with the best valid
-// nll. Temporary files (".<name>.<pid>.<n>.tmp") are ignored by every listing.
-class CheckpointStore {
- public:
-  // Creates the folder when needed. Throws ConfigError naming train.checkpoint.keep_last when
-  // keep_last < 1.
-  CheckpointStore(std::filesystem::path folder, int keep_last);
-
-  // Saves ckpt-<contents.step>.h5 (replacing one of the same step), points best.h5 at it when
-  // `is_best`, then deletes the oldest ckpt-*.h5 beyond keep_last. Returns the new file's path.
-  std::filesystem::path save(const CheckpointContents& contents, bool is_best);
-
-  // ckpt-<step>.h5 files, oldest (lowest step) first.
-  std::vector<std::filesystem::path> list() const;
-  std::filesystem::path best_path() const { return folder_ / "best.h5"; }
-  const std::filesystem::path& folder() const { return folder_; }
-
-  // The newest checkpoint that loads and verifies; each newer one that does not is skipped with
-  // a spdlog warning naming it and the reason. nullopt when there is no checkpoint at all; throws
-  // InputError listing every failure when none is valid.
-  std::optional<LoadedCheckpoint> load_latest_valid() const;
-  // best.h5, validated. Throws InputError when it is absent or invalid.
-  CheckpointContents load_best() const;
-
- private:
-  std::filesystem::path folder_;
-  int keep_last_;
-};
 
 }  // namespace cadenza
