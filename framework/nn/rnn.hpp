@@ -1,0 +1,139 @@
+// Stacked plain (Elman) RNN on oneDNN's vanilla_rnn_forward / vanilla_rnn_backward primitives,
+// h' = act(W_ih x + W_hh h + b) with act tanh or relu (PyTorch's nn.RNN nonlinearity),
+// unidirectional or bidirectional, with dropout on its input, between layers and on its output,
+// plus a step-wise mode like the LSTM's (nn/lstm.hpp). f32 only.
+//
+// Layout: sequences are time-major [T, B, C] (oneDNN's tnc). States are [L*D, B, H] in
+// PyTorch's order (layer-major, then direction).
+//
+// Parameters, per layer l (D = 2 when bidirectional, I_0 = input size, I_l = D*H above):
+//   "layer{l}/W_ih" [D, H, I_l]  = PyTorch weight_ih_l{l} (and _reverse for d = 1)
+//   "layer{l}/W_hh" [D, H, H]    = PyTorch weight_hh_l{l}
+//   "layer{l}/b"    [D, H]       = PyTorch bias_ih_l{l} + bias_hh_l{l}
+// PyTorch adds two biases; oneDNN has one ({1, D, 1, H}), and only their sum matters, so the layer
+// keeps the sum (PyTorch's gradients of bias_ih and bias_hh both equal that of b).
+// relu is oneDNN's eltwise_relu with alpha 0 (no leak); tanh is eltwise_tanh.
+// backward() adds into the parameter gradients (see nn/parameter.hpp).
+//
+// oneDNN 2.6 traps handled as in nn/lstm.hpp (docs/onednn.md): explicit zero src_iter (1); one
+// primitive per layer (2); weights reordered from PyTorch's layout (ldgoi, one gate) into the
+// layouts the forward and backward primitives choose (3, 4); diff weights go to a zeroed
+// scratch, then are added to the gradients (5); workspace, SRC_LAYER and DST_LAYER stay on the
+// tape (6); no per-sequence lengths (7).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "nn/dropout.hpp"
+#include "nn/parameter.hpp"
+#include "nn/primitive_cache.hpp"
+
+namespace cadenza {
+
+enum class RnnActivation { tanh, relu };
+
+struct RnnOptions {
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int64_t layers = 1;
+  bool bidirectional = false;
+  RnnActivation activation = RnnActivation::tanh;
+  float input_dropout = 0.0f;    // on x before the first layer
+  float between_dropout = 0.0f;  // on the output of every layer but the last
+  float output_dropout = 0.0f;   // on the output of the last layer
+  uint64_t rng_tag = 0;          // distinguishes this layer's dropout streams from other layers'
+};
+
+// What one layer's forward keeps for its backward.
+struct RnnLayerTape {
+  Tensor input;       // [T, B, I_l] after dropout
+  Tensor input_mask;  // dropout mask applied to the input (empty when none)
+  Tensor output;      // [T, B, D*H] before dropout
+  Tensor h0, hT;      // [D, B, H]
+  dnnl::memory workspace;
+};
+
+struct RnnTape {
+  int64_t steps = 0;
+  int64_t batch = 0;
+  std::vector<RnnLayerTape> layers;
+  Tensor output_mask;  // output dropout mask (empty when none)
+};
+
+class Rnn {
+ public:
+  explicit Rnn(const RnnOptions& options);
+  ~Rnn();
+  Rnn(const Rnn&) = delete;
+  Rnn& operator=(const Rnn&) = delete;
+
+  const RnnOptions& options() const { return options_; }
+  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
+  int64_t output_size() const { return directions() * options_.hidden_size; }
+  int64_t state_rows() const { return options_.layers * directions(); }
+  // Per layer: W_ih, W_hh, b.
+  std::vector<Parameter*> parameters();
+
+  // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
+  void init(uint64_t seed);
+
+  // Dropout masks for one training step come from (seed, rng_tag, step).
+  void set_dropout_step(uint64_t seed, uint64_t step);
+  void set_training(bool training);
+
+  // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
+  void forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, RnnTape& tape);
+  // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
+  // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
+  void backward(const RnnTape& tape, const Tensor& diff_y, const Tensor& diff_hT, Tensor& diff_x,
+                Tensor& diff_h0);
+
+  // Step mode (unidirectional only), as Lstm's: begin_steps(), step_forward for t = 0 .. T-1,
+  // step_backward for t = T-1 .. 0, end_step_backward(). Bit-identical to forward() on the
+  // sequence.
+  void begin_steps();
+  // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
+  void step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
+                    RnnTape& tape);
+  // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
+  // [L, B, H].
+  void step_backward(const RnnTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
+                     Tensor& diff_x_t, Tensor& diff_h_in);
+  void end_step_backward();
+
+  // PyTorch nn.RNN state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
+  // ..._reverse): bias_ih carries b and bias_hh is zero on export; import adds the two.
+  std::vector<std::pair<std::string, Tensor>> export_torch() const;
+  // Throws InputError naming the missing entry or the expected and found shapes.
+  void import_torch(const std::map<std::string, Tensor>& state);
+
+ private:
+  struct LayerPrimitives;
+  struct LayerState;
+
+  int64_t layer_input_size(int64_t layer) const;
+  LayerPrimitives& primitives(int64_t layer, int64_t steps, int64_t batch);
+  void reorder_weights(int64_t layer, dnnl::memory& layer_weights, dnnl::memory& iter_weights);
+  void forward_layer(int64_t layer, int64_t steps, int64_t batch, RnnLayerTape& lt);
+  void backward_layer(int64_t layer, const RnnLayerTape& lt, const Tensor& diff_dst,
+                      const Tensor& diff_hT, Tensor& diff_src, Tensor& diff_h0);
+  void flush_weight_grads();
+  void run_layers(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, RnnTape& tape,
+                  int64_t steps, int64_t batch);
+  void backward_layers(const RnnTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
+                       Tensor& diff_x, Tensor& diff_h0);
+
+  RnnOptions options_;
+  std::vector<std::unique_ptr<Parameter>> weights_ih_, weights_hh_, biases_;
+  std::vector<std::unique_ptr<LayerState>> layer_states_;
+  Dropout input_dropout_, between_dropout_, output_dropout_;
+  PrimitiveCache reorders_;
+};
+
+}  // namespace cadenza
