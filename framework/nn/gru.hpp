@@ -1,6 +1,7 @@
 // Stacked GRU on oneDNN's lbr_gru_forward / lbr_gru_backward primitives (linear before reset, the
 // GRU PyTorch and cuDNN compute), unidirectional or bidirectional, with dropout on its input,
-// between layers and on its output, plus a step-wise mode like the LSTM's (nn/lstm.hpp). f32 only.
+// between layers and on its output, plus a step-wise mode like the LSTM's (nn/lstm.hpp), in f32
+// or bf16 like the LSTM (trap 11).
 //
 // Layout: sequences are time-major [T, B, C] (oneDNN's tnc). States are [L*D, B, H] in
 // PyTorch's order (layer-major, then direction).
@@ -40,6 +41,7 @@
 #include "core/tensor.hpp"
 #include "nn/dropout.hpp"
 #include "nn/parameter.hpp"
+#include "nn/precision.hpp"
 #include "nn/primitive_cache.hpp"
 
 namespace cadenza {
@@ -52,15 +54,20 @@ struct GruOptions {
   float input_dropout = 0.0f;    // on x before the first layer
   float between_dropout = 0.0f;  // on the output of every layer but the last
   float output_dropout = 0.0f;   // on the output of the last layer
-  uint64_t rng_tag = 0;          // distinguishes this layer's dropout streams from other layers'
+  Precision precision = Precision::f32;
+  uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
 };
 
 // What one layer's forward keeps for its backward.
 struct GruLayerTape {
-  Tensor input;       // [T, B, I_l] after dropout
-  Tensor input_mask;  // dropout mask applied to the input (empty when none)
-  Tensor output;      // [T, B, D*H] before dropout
-  Tensor h0, hT;      // [D, B, H]
+  Tensor input;           // [T, B, I_l] after dropout
+  Tensor input_mask;      // dropout mask applied to the input (empty when none)
+  Tensor output;          // [T, B, D*H] before dropout
+  Tensor h0, hT;          // [D, B, H]
+  dnnl::memory input_lp;  // bf16 copies read by the bf16 primitives (bf16 only)
+  dnnl::memory output_lp;
+  dnnl::memory h0_lp;
+  dnnl::memory hT_lp;
   dnnl::memory workspace;
 };
 

@@ -155,12 +155,18 @@ Rnn::LayerPrimitives& Rnn::primitives(int64_t layer, int64_t steps, int64_t batc
   const int64_t d = directions(), h = options_.hidden_size, in = layer_input_size(layer);
   const auto direction = options_.bidirectional ? dnnl::rnn_direction::bidirectional_concat
                                                 : dnnl::rnn_direction::unidirectional_left2right;
-  const memory::desc src({steps, batch, in}, dt::f32, tag::tnc);
-  const memory::desc iter({1, d, batch, h}, dt::f32, tag::ldnc);
-  const memory::desc weights_layer({1, d, in, 1, h}, dt::f32, tag::any);
-  const memory::desc weights_iter({1, d, h, 1, h}, dt::f32, tag::any);
+  const dt act = compute_type(options_.precision);
+  const memory::desc src({steps, batch, in}, act, tag::tnc);
+  const memory::desc iter({1, d, batch, h}, act, tag::ldnc);
+  const memory::desc weights_layer({1, d, in, 1, h}, act, tag::any);
+  const memory::desc weights_iter({1, d, h, 1, h}, act, tag::any);
   const memory::desc bias({1, d, 1, h}, dt::f32, tag::ldgo);
-  const memory::desc dst({steps, batch, d * h}, dt::f32, tag::tnc);
+  const memory::desc dst({steps, batch, d * h}, act, tag::tnc);
+  const memory::desc diff_src({steps, batch, in}, dt::f32, tag::tnc);
+  const memory::desc diff_iter({1, d, batch, h}, dt::f32, tag::ldnc);
+  const memory::desc diff_weights_layer({1, d, in, 1, h}, dt::f32, tag::any);
+  const memory::desc diff_weights_iter({1, d, h, 1, h}, dt::f32, tag::any);
+  const memory::desc diff_dst({steps, batch, d * h}, dt::f32, tag::tnc);
 
   auto p = std::make_unique<LayerPrimitives>();
   p->steps = steps;
@@ -174,8 +180,9 @@ Rnn::LayerPrimitives& Rnn::primitives(int64_t layer, int64_t steps, int64_t batc
       dnnl::vanilla_rnn_forward::primitive_desc(fwd_desc, user_scratchpad_attr(), cpu_engine());
   p->fwd = dnnl::vanilla_rnn_forward(p->fwd_pd);
   dnnl::vanilla_rnn_backward::desc bwd_desc(dnnl::prop_kind::backward, activation, direction, src,
-                                            iter, weights_layer, weights_iter, bias, dst, iter, src,
-                                            iter, weights_layer, weights_iter, bias, dst, iter);
+                                            iter, weights_layer, weights_iter, bias, dst, iter,
+                                            diff_src, diff_iter, diff_weights_layer,
+                                            diff_weights_iter, bias, diff_dst, diff_iter);
   p->bwd_pd = dnnl::vanilla_rnn_backward::primitive_desc(bwd_desc, user_scratchpad_attr(),
                                                          cpu_engine(), p->fwd_pd);
   p->bwd = dnnl::vanilla_rnn_backward(p->bwd_pd);
@@ -219,6 +226,7 @@ void Rnn::forward_layer(int64_t layer, int64_t steps, int64_t batch, RnnLayerTap
   LayerPrimitives& p = primitives(layer, steps, batch);
   LayerState& state = *layer_states_[layer];
   const int64_t d = directions(), h = options_.hidden_size;
+  const bool low = options_.precision == Precision::bf16;
 
   if (!state.fwd_weights_ready ||
       state.fwd_weights_layer.get_desc() != p.fwd_pd.weights_layer_desc() ||
@@ -232,16 +240,37 @@ void Rnn::forward_layer(int64_t layer, int64_t steps, int64_t batch, RnnLayerTap
   lt.output.reset({steps, batch, d * h});
   lt.hT.reset({d, batch, h});
   ensure(lt.workspace, p.fwd_pd.workspace_desc());
+  const memory::desc state_desc({1, d, batch, h}, dt::f32, tag::ldnc);
+  void* src = handle(lt.input);
+  void* src_iter = handle(lt.h0);
+  void* dst = handle(lt.output);
+  void* dst_iter = handle(lt.hT);
+  if (low) {
+    ensure(lt.input_lp, p.fwd_pd.src_layer_desc());
+    ensure(lt.h0_lp, p.fwd_pd.src_iter_desc());
+    ensure(lt.output_lp, p.fwd_pd.dst_layer_desc());
+    ensure(lt.hT_lp, p.fwd_pd.dst_iter_desc());
+    reorders_.reorder(lt.input.memory(), lt.input_lp);
+    reorders_.reorder(wrap_memory(state_desc, lt.h0.data()), lt.h0_lp);
+    src = handle(lt.input_lp);
+    src_iter = handle(lt.h0_lp);
+    dst = handle(lt.output_lp);
+    dst_iter = handle(lt.hT_lp);
+  }
   auto& a = p.fwd_args;
-  a[DNNL_ARG_SRC_LAYER].set_data_handle(handle(lt.input));
-  a[DNNL_ARG_SRC_ITER].set_data_handle(handle(lt.h0));
+  a[DNNL_ARG_SRC_LAYER].set_data_handle(src);
+  a[DNNL_ARG_SRC_ITER].set_data_handle(src_iter);
   a[DNNL_ARG_WEIGHTS_LAYER].set_data_handle(handle(state.fwd_weights_layer));
   a[DNNL_ARG_WEIGHTS_ITER].set_data_handle(handle(state.fwd_weights_iter));
   a[DNNL_ARG_BIAS].set_data_handle(handle(biases_[layer]->value));
-  a[DNNL_ARG_DST_LAYER].set_data_handle(handle(lt.output));
-  a[DNNL_ARG_DST_ITER].set_data_handle(handle(lt.hT));
+  a[DNNL_ARG_DST_LAYER].set_data_handle(dst);
+  a[DNNL_ARG_DST_ITER].set_data_handle(dst_iter);
   a[DNNL_ARG_WORKSPACE].set_data_handle(handle(lt.workspace));
   execute_and_wait(p.fwd, a);
+  if (low) {
+    reorders_.reorder(lt.output_lp, lt.output.memory());
+    reorders_.reorder(lt.hT_lp, wrap_memory(state_desc, lt.hT.data()));
+  }
 }
 
 // One layer backward: diff_dst [T, B, D*H], diff_hT [D, B, H] -> diff_src [T, B, I_l],
@@ -252,6 +281,7 @@ void Rnn::backward_layer(int64_t layer, const RnnLayerTape& lt, const Tensor& di
   LayerPrimitives& p = primitives(layer, steps, batch);
   LayerState& state = *layer_states_[layer];
   const int64_t d = directions(), h = options_.hidden_size, in = layer_input_size(layer);
+  const bool low = options_.precision == Precision::bf16;
 
   if (!state.bwd_weights_ready ||
       state.bwd_weights_layer.get_desc() != p.bwd_pd.weights_layer_desc() ||
@@ -278,13 +308,13 @@ void Rnn::backward_layer(int64_t layer, const RnnLayerTape& lt, const Tensor& di
   diff_src.reset({steps, batch, in});
   diff_h0.reset({d, batch, h});
   auto& a = p.bwd_args;
-  a[DNNL_ARG_SRC_LAYER].set_data_handle(handle(lt.input));
-  a[DNNL_ARG_SRC_ITER].set_data_handle(handle(lt.h0));
+  a[DNNL_ARG_SRC_LAYER].set_data_handle(low ? handle(lt.input_lp) : handle(lt.input));
+  a[DNNL_ARG_SRC_ITER].set_data_handle(low ? handle(lt.h0_lp) : handle(lt.h0));
   a[DNNL_ARG_WEIGHTS_LAYER].set_data_handle(handle(state.bwd_weights_layer));
   a[DNNL_ARG_WEIGHTS_ITER].set_data_handle(handle(state.bwd_weights_iter));
   a[DNNL_ARG_BIAS].set_data_handle(handle(biases_[layer]->value));
-  a[DNNL_ARG_DST_LAYER].set_data_handle(handle(lt.output));
-  a[DNNL_ARG_DST_ITER].set_data_handle(handle(lt.hT));
+  a[DNNL_ARG_DST_LAYER].set_data_handle(low ? handle(lt.output_lp) : handle(lt.output));
+  a[DNNL_ARG_DST_ITER].set_data_handle(low ? handle(lt.hT_lp) : handle(lt.hT));
   a[DNNL_ARG_WORKSPACE].set_data_handle(handle(lt.workspace));
   a[DNNL_ARG_DIFF_DST_LAYER].set_data_handle(handle(diff_dst));
   a[DNNL_ARG_DIFF_DST_ITER].set_data_handle(handle(diff_hT));

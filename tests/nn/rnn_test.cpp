@@ -1,6 +1,6 @@
 // The oneDNN plain RNN (tanh and relu) against the double-precision reference: forward values, and
 // every gradient against the reference's backpropagation and against finite differences of its
-// forward; plus step mode, dropout, accumulation and the PyTorch state round trip.
+// forward; plus step mode, dropout, accumulation, the PyTorch state round trip and bf16.
 #include "nn/rnn.hpp"
 
 #include <gtest/gtest.h>
@@ -288,6 +288,39 @@ TEST(RnnLayer, RejectsBadShapesAndStepModeWhenBidirectional) {
   EXPECT_THROW(rnn.begin_steps(), UsageError);
   RnnOptions bad = options_for({1, 1, 0, 4, 1, false});
   EXPECT_THROW(Rnn{bad}, ConfigError);
+}
+
+TEST(RnnLayer, Bf16AgreesWithF32WithinBf16Rounding) {
+  if (!bf16_supported()) GTEST_FAIL() << "this CPU has no oneDNN bf16 support";
+  const int64_t T = 8, B = 4, I = 16, H = 32, L = 2;
+  RnnOptions o = options_for({T, B, I, H, L, false});
+  Rnn f32(o);
+  o.precision = Precision::bf16;
+  Rnn bf16(o);
+  f32.init(2);
+  bf16.init(2);
+  const Tensor x = random_tensor({T, B, I}, 1);
+  const Tensor dy = random_tensor({T, B, H}, 2);
+  Tensor y32, y16, hT, dx32, dx16, dh;
+  RnnTape t32, t16;
+  f32.forward(x, Tensor(), y32, hT, t32);
+  bf16.forward(x, Tensor(), y16, hT, t16);
+  EXPECT_TRUE(all_close(y16, to_double(y32), 1e-2, 1e-2));
+  EXPECT_NE(to_double(y16), to_double(y32)) << "the bf16 primitives must really compute in bf16";
+  zero_grads(f32.parameters());
+  zero_grads(bf16.parameters());
+  f32.backward(t32, dy, Tensor(), dx32, dh);
+  bf16.backward(t16, dy, Tensor(), dx16, dh);
+  EXPECT_TRUE(all_close(dx16, to_double(dx32), 1e-2, 1e-2));
+  for (std::size_t i = 0; i < f32.parameters().size(); ++i) {
+    // Gradients sum T*B products: compare relative to the gradient's scale.
+    const auto ref = to_double(f32.parameters()[i]->grad);
+    double scale = 0.0;
+    for (double v : ref)
+      scale = std::max(scale, std::abs(v));
+    EXPECT_TRUE(all_close(bf16.parameters()[i]->grad, ref, 1e-2, 1e-2 * scale))
+        << f32.parameters()[i]->name;
+  }
 }
 
 }  // namespace
