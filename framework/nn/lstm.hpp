@@ -11,12 +11,11 @@
 //   "layer{l}/b"    [D, 4H]       = PyTorch bias_ih_l{l} + bias_hh_l{l}
 // backward() adds into the parameter gradients (see nn/parameter.hpp).
 //
-// oneDNN 2.6 traps handled here (docs/onednn.md): explicit zero src_iter/src_iter_c are always
-// passed (1); one primitive per layer (2); PyTorch weights are the ldgoi layout, reordered to
-// whatever the forward and backward primitives choose (3, 4); diff weights accumulate inside
-// the primitive, so they go to a zeroed scratch and are then added to the gradients (5); the
-// forward workspace, SRC_LAYER and DST_LAYER are kept on the tape for backward (6). The primitive
-// has no per-sequence lengths (7): pad at the END of sequences and mask the loss.
+// oneDNN 2.6 traps 1 to 7 (docs/onednn.md) are handled in the code the three recurrent layers
+// share (nn/recurrent.hpp): explicit zero src_iter and src_iter_c, one primitive per layer,
+// weights reordered from ldgoi into the primitives' layouts, diff weights through a zeroed
+// scratch, workspace and SRC/DST_LAYER on the tape. No per-sequence lengths (7): pad at the END
+// of sequences and mask the loss.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +26,9 @@
 #include <vector>
 
 #include "core/tensor.hpp"
-#include "nn/dropout.hpp"
 #include "nn/parameter.hpp"
 #include "nn/precision.hpp"
-#include "nn/primitive_cache.hpp"
+#include "nn/recurrent.hpp"
 
 namespace cadenza {
 
@@ -46,25 +44,9 @@ struct LstmOptions {
   uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
 };
 
-// What one layer's forward keeps for its backward.
-struct LstmLayerTape {
-  Tensor input;           // [T, B, I_l] after dropout
-  Tensor input_mask;      // dropout mask applied to the input (empty when none)
-  Tensor output;          // [T, B, D*H] before dropout
-  Tensor h0, c0, hT, cT;  // [D, B, H]
-  dnnl::memory input_lp;  // bf16 copies read by the bf16 primitives (bf16 only)
-  dnnl::memory output_lp;
-  dnnl::memory h0_lp;
-  dnnl::memory hT_lp;
-  dnnl::memory workspace;
-};
-
-struct LstmTape {
-  int64_t steps = 0;
-  int64_t batch = 0;
-  std::vector<LstmLayerTape> layers;
-  Tensor output_mask;  // output dropout mask (empty when none)
-};
+// What one layer's forward keeps for its backward (h0, hT, c0, cT [D, B, H]), and the whole tape.
+using LstmLayerTape = RecurrentLayerTape;
+using LstmTape = RecurrentTape;
 
 class Lstm {
  public:
@@ -119,26 +101,10 @@ class Lstm {
   void import_torch(const std::map<std::string, Tensor>& state);
 
  private:
-  struct LayerPrimitives;
-  struct LayerState;
-
-  int64_t layer_input_size(int64_t layer) const;
-  LayerPrimitives& primitives(int64_t layer, int64_t steps, int64_t batch);
-  void forward_layer(int64_t layer, int64_t steps, int64_t batch, LstmLayerTape& lt);
-  void backward_layer(int64_t layer, const LstmLayerTape& lt, const Tensor& diff_dst,
-                      const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_src,
-                      Tensor& diff_h0, Tensor& diff_c0);
-  void flush_weight_grads();
-  void run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-                  Tensor& cT, LstmTape& tape, int64_t steps, int64_t batch);
-  void backward_layers(const LstmTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                       const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
+  class Cell;  // the shared stack (nn/recurrent.hpp) on lstm_forward / lstm_backward
 
   LstmOptions options_;
-  std::vector<std::unique_ptr<Parameter>> weights_ih_, weights_hh_, biases_;
-  std::vector<std::unique_ptr<LayerState>> layer_states_;
-  Dropout input_dropout_, between_dropout_, output_dropout_;
-  PrimitiveCache reorders_;
+  std::unique_ptr<Cell> cell_;
 };
 
 }  // namespace cadenza
