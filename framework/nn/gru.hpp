@@ -25,10 +25,8 @@
 // apart; their r and z parts always receive the same gradient.
 // backward() adds into the parameter gradients (see nn/parameter.hpp).
 //
-// oneDNN 2.6 traps handled as in nn/lstm.hpp (docs/onednn.md): explicit zero src_iter (1); one
-// primitive per layer (2); weights reordered into the layouts the forward and backward
-// primitives choose (3, 4); diff weights go to a zeroed scratch, then are added to the gradients
-// (5); workspace, SRC_LAYER and DST_LAYER stay on the tape (6); no per-sequence lengths (7).
+// oneDNN 2.6 traps 1 to 7 (docs/onednn.md) are handled in the code the three recurrent layers
+// share (nn/recurrent.hpp); no per-sequence lengths (7).
 #pragma once
 
 #include <cstdint>
@@ -39,10 +37,9 @@
 #include <vector>
 
 #include "core/tensor.hpp"
-#include "nn/dropout.hpp"
 #include "nn/parameter.hpp"
 #include "nn/precision.hpp"
-#include "nn/primitive_cache.hpp"
+#include "nn/recurrent.hpp"
 
 namespace cadenza {
 
@@ -58,25 +55,10 @@ struct GruOptions {
   uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
 };
 
-// What one layer's forward keeps for its backward.
-struct GruLayerTape {
-  Tensor input;           // [T, B, I_l] after dropout
-  Tensor input_mask;      // dropout mask applied to the input (empty when none)
-  Tensor output;          // [T, B, D*H] before dropout
-  Tensor h0, hT;          // [D, B, H]
-  dnnl::memory input_lp;  // bf16 copies read by the bf16 primitives (bf16 only)
-  dnnl::memory output_lp;
-  dnnl::memory h0_lp;
-  dnnl::memory hT_lp;
-  dnnl::memory workspace;
-};
-
-struct GruTape {
-  int64_t steps = 0;
-  int64_t batch = 0;
-  std::vector<GruLayerTape> layers;
-  Tensor output_mask;  // output dropout mask (empty when none)
-};
+// What one layer's forward keeps for its backward (h0, hT [D, B, H]; c0, cT stay empty), and
+// the whole tape.
+using GruLayerTape = RecurrentLayerTape;
+using GruTape = RecurrentTape;
 
 class Gru {
  public:
@@ -126,26 +108,10 @@ class Gru {
   void import_torch(const std::map<std::string, Tensor>& state);
 
  private:
-  struct LayerPrimitives;
-  struct LayerState;
-
-  int64_t layer_input_size(int64_t layer) const;
-  LayerPrimitives& primitives(int64_t layer, int64_t steps, int64_t batch);
-  void reorder_weights(int64_t layer, dnnl::memory& layer_weights, dnnl::memory& iter_weights);
-  void forward_layer(int64_t layer, int64_t steps, int64_t batch, GruLayerTape& lt);
-  void backward_layer(int64_t layer, const GruLayerTape& lt, const Tensor& diff_dst,
-                      const Tensor& diff_hT, Tensor& diff_src, Tensor& diff_h0);
-  void flush_weight_grads();
-  void run_layers(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, GruTape& tape,
-                  int64_t steps, int64_t batch);
-  void backward_layers(const GruTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                       Tensor& diff_x, Tensor& diff_h0);
+  class Cell;  // the shared stack (nn/recurrent.hpp) on lbr_gru_forward / lbr_gru_backward
 
   GruOptions options_;
-  std::vector<std::unique_ptr<Parameter>> weights_ih_, weights_hh_, biases_ih_, biases_hh_;
-  std::vector<std::unique_ptr<LayerState>> layer_states_;
-  Dropout input_dropout_, between_dropout_, output_dropout_;
-  PrimitiveCache reorders_;
+  std::unique_ptr<Cell> cell_;
 };
 
 }  // namespace cadenza
