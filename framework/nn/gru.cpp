@@ -12,25 +12,6 @@ using tag = dnnl::memory::format_tag;
 
 namespace {
 
-RecurrentSpec gru_spec(const GruOptions& o) {
-  return {.name = "Gru",
-          .torch_name = "GRU",
-          .gates = 3,
-          .bias_rows = 4,
-          .cell_state = false,
-          .split_bias = true,
-          .init_tag = 0x6a0,
-          .input_size = o.input_size,
-          .hidden_size = o.hidden_size,
-          .layers = o.layers,
-          .bidirectional = o.bidirectional,
-          .input_dropout = o.input_dropout,
-          .between_dropout = o.between_dropout,
-          .output_dropout = o.output_dropout,
-          .precision = o.precision,
-          .rng_tag = o.rng_tag};
-}
-
 // PyTorch's gate blocks r, z, n <-> oneDNN's u (= z), r, o (= n): src [D, 3H, K] -> dst
 // [D, 3H, K] with the first two [H, K] blocks of every direction swapped (the map is its own
 // inverse). Adds into dst when `add`.
@@ -89,136 +70,76 @@ void unfold_bias_grad(const float* diff_bias, float* grad_ih, float* grad_hh, in
 
 }  // namespace
 
-// The shared stack with oneDNN's gate order and bias (nn/gru.hpp): per layer, the folded bias
-// and the gate-swapped f32 copies the weights and their gradients pass through.
-class Gru::Cell : public Recurrent {
- public:
-  explicit Cell(const GruOptions& options) : Recurrent(gru_spec(options)) {
-    const int64_t d = directions(), h = spec_.hidden_size;
-    for (int64_t l = 0; l < spec_.layers; ++l) {
-      bias_.emplace_back(std::vector<int64_t>{d, 4 * h});
-      swapped_ih_.emplace_back(std::vector<int64_t>{d, 3 * h, layer_input_size(l)});
-      swapped_hh_.emplace_back(std::vector<int64_t>{d, 3 * h, h});
-    }
+Gru::Gru(const GruOptions& options)
+    : Recurrent(with_options({.name = "Gru",
+                              .torch_name = "GRU",
+                              .gates = 3,
+                              .bias_rows = 4,
+                              .split_bias = true,
+                              .init_tag = 0x6a0},
+                             options)),
+      options_(options) {
+  const int64_t d = directions(), h = spec_.hidden_size;
+  for (int64_t l = 0; l < spec_.layers; ++l) {
+    bias_.emplace_back(std::vector<int64_t>{d, 4 * h});
+    swapped_ih_.emplace_back(std::vector<int64_t>{d, 3 * h, layer_input_size(l)});
+    swapped_hh_.emplace_back(std::vector<int64_t>{d, 3 * h, h});
   }
-
- protected:
-  void create(const Descs& s, Primitives& p) const override {
-    dnnl::lbr_gru_forward::desc fwd_desc(dnnl::prop_kind::forward_training, s.direction, s.src,
-                                         s.src_iter, s.weights_layer, s.weights_iter, s.bias, s.dst,
-                                         s.src_iter);
-    const dnnl::lbr_gru_forward::primitive_desc fwd_pd(fwd_desc, user_scratchpad_attr(),
-                                                       cpu_engine());
-    dnnl::lbr_gru_backward::desc bwd_desc(dnnl::prop_kind::backward, s.direction, s.src, s.src_iter,
-                                          s.weights_layer, s.weights_iter, s.bias, s.dst,
-                                          s.src_iter, s.diff_src, s.diff_iter, s.diff_weights_layer,
-                                          s.diff_weights_iter, s.bias, s.diff_dst, s.diff_iter);
-    const dnnl::lbr_gru_backward::primitive_desc bwd_pd(bwd_desc, user_scratchpad_attr(),
-                                                        cpu_engine(), fwd_pd);
-    p.fwd_pd = fwd_pd;
-    p.fwd = dnnl::lbr_gru_forward(fwd_pd);
-    p.bwd_pd = bwd_pd;
-    p.bwd = dnnl::lbr_gru_backward(bwd_pd);
-  }
-
-  // W_ih, W_hh in PyTorch's gate order -> oneDNN's, then into the primitives' layouts.
-  void reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) override {
-    const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
-    swap_update_reset(weights_ih_[layer]->value.data(), swapped_ih_[layer].data(), d, h, in, false);
-    swap_update_reset(weights_hh_[layer]->value.data(), swapped_hh_[layer].data(), d, h, h, false);
-    reorders_.reorder(
-        wrap_memory(memory::desc({1, d, in, 3, h}, dt::f32, tag::ldgoi), swapped_ih_[layer].data()),
-        layer_weights);
-    reorders_.reorder(
-        wrap_memory(memory::desc({1, d, h, 3, h}, dt::f32, tag::ldgoi), swapped_hh_[layer].data()),
-        iter_weights);
-  }
-
-  // b_ih, b_hh [D, 3H] folded into oneDNN's [D, 4H].
-  const Tensor& primitive_bias(int64_t layer) override {
-    fold_bias(biases_[layer]->value.data(), biases_hh_[layer]->value.data(), bias_[layer].data(),
-              directions(), spec_.hidden_size);
-    return bias_[layer];
-  }
-
-  // The diff weights back to PyTorch's gate order, the diff bias unfolded into b_ih and b_hh.
-  void add_grads(int64_t layer, const memory& diff_weights_layer, const memory& diff_weights_iter,
-                 const Tensor& diff_bias) override {
-    const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
-    reorders_.reorder(diff_weights_layer,
-                      wrap_memory(memory::desc({1, d, in, 3, h}, dt::f32, tag::ldgoi),
-                                  swapped_ih_[layer].data()));
-    reorders_.reorder(
-        diff_weights_iter,
-        wrap_memory(memory::desc({1, d, h, 3, h}, dt::f32, tag::ldgoi), swapped_hh_[layer].data()));
-    swap_update_reset(swapped_ih_[layer].data(), weights_ih_[layer]->grad.data(), d, h, in, true);
-    swap_update_reset(swapped_hh_[layer].data(), weights_hh_[layer]->grad.data(), d, h, h, true);
-    unfold_bias_grad(diff_bias.data(), biases_[layer]->grad.data(), biases_hh_[layer]->grad.data(),
-                     d, h);
-  }
-
- private:
-  std::vector<Tensor> bias_;                     // [D, 4H] per layer
-  std::vector<Tensor> swapped_ih_, swapped_hh_;  // [D, 3H, I_l], [D, 3H, H] in oneDNN's order
-};
-
-Gru::Gru(const GruOptions& options) : options_(options), cell_(std::make_unique<Cell>(options)) {}
-
-Gru::~Gru() = default;
-
-std::vector<Parameter*> Gru::parameters() {
-  return cell_->parameters();
 }
 
-void Gru::init(uint64_t seed) {
-  cell_->init(seed);
+void Gru::create(const Descs& s, Primitives& p) const {
+  dnnl::lbr_gru_forward::desc fwd_desc(dnnl::prop_kind::forward_training, s.direction, s.src,
+                                       s.src_iter, s.weights_layer, s.weights_iter, s.bias, s.dst,
+                                       s.src_iter);
+  const dnnl::lbr_gru_forward::primitive_desc fwd_pd(fwd_desc, user_scratchpad_attr(),
+                                                     cpu_engine());
+  dnnl::lbr_gru_backward::desc bwd_desc(dnnl::prop_kind::backward, s.direction, s.src, s.src_iter,
+                                        s.weights_layer, s.weights_iter, s.bias, s.dst, s.src_iter,
+                                        s.diff_src, s.diff_iter, s.diff_weights_layer,
+                                        s.diff_weights_iter, s.bias, s.diff_dst, s.diff_iter);
+  const dnnl::lbr_gru_backward::primitive_desc bwd_pd(bwd_desc, user_scratchpad_attr(),
+                                                      cpu_engine(), fwd_pd);
+  p.fwd_pd = fwd_pd;
+  p.fwd = dnnl::lbr_gru_forward(fwd_pd);
+  p.bwd_pd = bwd_pd;
+  p.bwd = dnnl::lbr_gru_backward(bwd_pd);
 }
 
-void Gru::set_dropout_step(uint64_t seed, uint64_t step) {
-  cell_->set_dropout_step(seed, step);
+// W_ih, W_hh in PyTorch's gate order r, z, n -> oneDNN's u, r, o, then into the primitives'
+// layouts.
+void Gru::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) {
+  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  swap_update_reset(weights_ih_[layer]->value.data(), swapped_ih_[layer].data(), d, h, in, false);
+  swap_update_reset(weights_hh_[layer]->value.data(), swapped_hh_[layer].data(), d, h, h, false);
+  reorders_.reorder(
+      wrap_memory(memory::desc({1, d, in, 3, h}, dt::f32, tag::ldgoi), swapped_ih_[layer].data()),
+      layer_weights);
+  reorders_.reorder(
+      wrap_memory(memory::desc({1, d, h, 3, h}, dt::f32, tag::ldgoi), swapped_hh_[layer].data()),
+      iter_weights);
 }
 
-void Gru::set_training(bool training) {
-  cell_->set_training(training);
+// b_ih, b_hh [D, 3H] folded into oneDNN's [D, 4H].
+const Tensor& Gru::primitive_bias(int64_t layer) {
+  fold_bias(biases_[layer]->value.data(), biases_hh_[layer]->value.data(), bias_[layer].data(),
+            directions(), spec_.hidden_size);
+  return bias_[layer];
 }
 
-void Gru::forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, GruTape& tape) {
-  Tensor no_c;
-  cell_->forward(x, h0, Tensor(), y, hT, no_c, tape);
-}
-
-void Gru::backward(const GruTape& tape, const Tensor& diff_y, const Tensor& diff_hT, Tensor& diff_x,
-                   Tensor& diff_h0) {
-  Tensor no_c;
-  cell_->backward(tape, diff_y, diff_hT, Tensor(), diff_x, diff_h0, no_c);
-}
-
-void Gru::begin_steps() {
-  cell_->begin_steps();
-}
-
-void Gru::step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
-                       GruTape& tape) {
-  Tensor no_c;
-  cell_->step_forward(x_t, h_in, Tensor(), y_t, h_out, no_c, tape);
-}
-
-void Gru::step_backward(const GruTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
-                        Tensor& diff_x_t, Tensor& diff_h_in) {
-  Tensor no_c;
-  cell_->step_backward(tape, diff_y_t, diff_h_out, Tensor(), diff_x_t, diff_h_in, no_c);
-}
-
-void Gru::end_step_backward() {
-  cell_->end_step_backward();
-}
-
-std::vector<std::pair<std::string, Tensor>> Gru::export_torch() const {
-  return cell_->export_torch();
-}
-
-void Gru::import_torch(const std::map<std::string, Tensor>& state) {
-  cell_->import_torch(state);
+// The diff weights back to PyTorch's gate order, the diff bias unfolded into b_ih and b_hh.
+void Gru::add_grads(int64_t layer, const memory& diff_weights_layer,
+                    const memory& diff_weights_iter, const Tensor& diff_bias) {
+  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  reorders_.reorder(
+      diff_weights_layer,
+      wrap_memory(memory::desc({1, d, in, 3, h}, dt::f32, tag::ldgoi), swapped_ih_[layer].data()));
+  reorders_.reorder(
+      diff_weights_iter,
+      wrap_memory(memory::desc({1, d, h, 3, h}, dt::f32, tag::ldgoi), swapped_hh_[layer].data()));
+  swap_update_reset(swapped_ih_[layer].data(), weights_ih_[layer]->grad.data(), d, h, in, true);
+  swap_update_reset(swapped_hh_[layer].data(), weights_hh_[layer]->grad.data(), d, h, h, true);
+  unfold_bias_grad(diff_bias.data(), biases_[layer]->grad.data(), biases_hh_[layer]->grad.data(), d,
+                   h);
 }
 
 }  // namespace cadenza

@@ -30,10 +30,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-#include <utility>
 #include <vector>
 
 #include "core/tensor.hpp"
@@ -60,58 +56,58 @@ struct GruOptions {
 using GruLayerTape = RecurrentLayerTape;
 using GruTape = RecurrentTape;
 
-class Gru {
+class Gru : protected Recurrent {
  public:
   explicit Gru(const GruOptions& options);
-  ~Gru();
-  Gru(const Gru&) = delete;
-  Gru& operator=(const Gru&) = delete;
 
   const GruOptions& options() const { return options_; }
-  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * options_.hidden_size; }
-  int64_t state_rows() const { return options_.layers * directions(); }
+  using Recurrent::directions;
+  using Recurrent::output_size;
+  using Recurrent::state_rows;
   // Per layer: W_ih, W_hh, b_ih, b_hh.
-  std::vector<Parameter*> parameters();
+  using Recurrent::parameters;
 
   // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  void init(uint64_t seed);
+  using Recurrent::init;
 
   // Dropout masks for one training step come from (seed, rng_tag, step).
-  void set_dropout_step(uint64_t seed, uint64_t step);
-  void set_training(bool training);
+  using Recurrent::set_dropout_step;
+  using Recurrent::set_training;
 
   // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
-  void forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, GruTape& tape);
+  using Recurrent::forward;
   // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
   // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
-  void backward(const GruTape& tape, const Tensor& diff_y, const Tensor& diff_hT, Tensor& diff_x,
-                Tensor& diff_h0);
+  using Recurrent::backward;
 
   // Step mode (unidirectional only), as Lstm's: begin_steps(), step_forward for t = 0 .. T-1,
   // step_backward for t = T-1 .. 0, end_step_backward(). Bit-identical to forward() on the
   // sequence.
-  void begin_steps();
+  using Recurrent::begin_steps;
   // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
-  void step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
-                    GruTape& tape);
+  using Recurrent::step_forward;
   // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
   // [L, B, H].
-  void step_backward(const GruTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
-                     Tensor& diff_x_t, Tensor& diff_h_in);
-  void end_step_backward();
+  using Recurrent::end_step_backward;
+  using Recurrent::step_backward;
 
   // PyTorch nn.GRU state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
   // ..._reverse), copied both ways unchanged.
-  std::vector<std::pair<std::string, Tensor>> export_torch() const;
+  using Recurrent::export_torch;
   // Throws InputError naming the missing entry or the expected and found shapes.
-  void import_torch(const std::map<std::string, Tensor>& state);
+  using Recurrent::import_torch;
 
  private:
-  class Cell;  // the shared stack (nn/recurrent.hpp) on lbr_gru_forward / lbr_gru_backward
+  void create(const Descs& descs, Primitives& p) const override;
+  void reorder_weights(int64_t layer, dnnl::memory& layer_weights,
+                       dnnl::memory& iter_weights) override;
+  const Tensor& primitive_bias(int64_t layer) override;
+  void add_grads(int64_t layer, const dnnl::memory& diff_weights_layer,
+                 const dnnl::memory& diff_weights_iter, const Tensor& diff_bias) override;
 
   GruOptions options_;
-  std::unique_ptr<Cell> cell_;
+  std::vector<Tensor> bias_;                     // [D, 4H] per layer, oneDNN's folded bias
+  std::vector<Tensor> swapped_ih_, swapped_hh_;  // [D, 3H, I_l], [D, 3H, H] in oneDNN's order
 };
 
 }  // namespace cadenza

@@ -19,11 +19,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "core/tensor.hpp"
 #include "nn/parameter.hpp"
@@ -48,25 +43,22 @@ struct LstmOptions {
 using LstmLayerTape = RecurrentLayerTape;
 using LstmTape = RecurrentTape;
 
-class Lstm {
+class Lstm : protected Recurrent {
  public:
   explicit Lstm(const LstmOptions& options);
-  ~Lstm();
-  Lstm(const Lstm&) = delete;
-  Lstm& operator=(const Lstm&) = delete;
 
   const LstmOptions& options() const { return options_; }
-  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * options_.hidden_size; }
-  int64_t state_rows() const { return options_.layers * directions(); }
-  std::vector<Parameter*> parameters();
+  using Recurrent::directions;
+  using Recurrent::output_size;
+  using Recurrent::parameters;
+  using Recurrent::state_rows;
 
   // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  void init(uint64_t seed);
+  using Recurrent::init;
 
   // Dropout masks for one training step come from (seed, rng_tag, step).
-  void set_dropout_step(uint64_t seed, uint64_t step);
-  void set_training(bool training);
+  using Recurrent::set_dropout_step;
+  using Recurrent::set_training;
 
   // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
   void forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
@@ -83,7 +75,7 @@ class Lstm {
   //   step_backward(...) for t = T-1 .. 0  training only, in reverse order
   //   end_step_backward();                 adds the accumulated weight gradients to the grads
   // Stepping through a sequence gives bit-identical results to forward() on it.
-  void begin_steps();
+  using Recurrent::begin_steps;
   // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
   void step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
                     Tensor& h_out, Tensor& c_out, LstmTape& tape);
@@ -92,19 +84,18 @@ class Lstm {
   void step_backward(const LstmTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
                      const Tensor& diff_c_out, Tensor& diff_x_t, Tensor& diff_h_in,
                      Tensor& diff_c_in);
-  void end_step_backward();
+  using Recurrent::end_step_backward;
 
   // PyTorch nn.LSTM state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
   // ..._reverse): bias_ih carries b and bias_hh is zero on export; import adds the two.
-  std::vector<std::pair<std::string, Tensor>> export_torch() const;
+  using Recurrent::export_torch;
   // Throws InputError naming the missing entry or the expected and found shapes.
-  void import_torch(const std::map<std::string, Tensor>& state);
+  using Recurrent::import_torch;
 
  private:
-  class Cell;  // the shared stack (nn/recurrent.hpp) on lstm_forward / lstm_backward
+  void create(const Descs& descs, Primitives& p) const override;
 
   LstmOptions options_;
-  std::unique_ptr<Cell> cell_;
 };
 
 }  // namespace cadenza

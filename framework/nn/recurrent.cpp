@@ -409,8 +409,8 @@ void Recurrent::backward_layers(const RecurrentTape& tape, const Tensor& diff_y,
   }
 }
 
-void Recurrent::forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-                        Tensor& cT, RecurrentTape& tape) {
+void Recurrent::forward_with_c(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y,
+                               Tensor& hT, Tensor& cT, RecurrentTape& tape) {
   if (x.rank() != 3 || x.dim(2) != spec_.input_size || x.dim(0) == 0 || x.dim(1) == 0) {
     throw Error(fmt::format("{}::forward: x has shape [{}], expected [T, B, {}] with T, B > 0",
                             spec_.name, fmt::join(x.dims(), ", "), spec_.input_size));
@@ -423,8 +423,9 @@ void Recurrent::forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Ten
   run_layers(x, h0, c0, y, hT, cT, tape, x.dim(0), x.dim(1));
 }
 
-void Recurrent::backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                         const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0) {
+void Recurrent::backward_with_c(const RecurrentTape& tape, const Tensor& diff_y,
+                                const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_x,
+                                Tensor& diff_h0, Tensor& diff_c0) {
   check_dims(diff_y, {tape.steps, tape.batch, output_size()}, "diff_y", false);
   const std::vector<int64_t> state_dims{state_rows(), tape.batch, spec_.hidden_size};
   check_dims(diff_hT, state_dims, "diff_hT", true);
@@ -433,6 +434,18 @@ void Recurrent::backward(const RecurrentTape& tape, const Tensor& diff_y, const 
     s->bwd_weights_ready = false;
   backward_layers(tape, diff_y, diff_hT, diff_cT, diff_x, diff_h0, diff_c0);
   flush_weight_grads();
+}
+
+void Recurrent::forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT,
+                        RecurrentTape& tape) {
+  Tensor no_c;
+  forward_with_c(x, h0, Tensor(), y, hT, no_c, tape);
+}
+
+void Recurrent::backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
+                         Tensor& diff_x, Tensor& diff_h0) {
+  Tensor no_c;
+  backward_with_c(tape, diff_y, diff_hT, Tensor(), diff_x, diff_h0, no_c);
 }
 
 void Recurrent::begin_steps() {
@@ -448,8 +461,9 @@ void Recurrent::begin_steps() {
   }
 }
 
-void Recurrent::step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
-                             Tensor& h_out, Tensor& c_out, RecurrentTape& tape) {
+void Recurrent::step_forward_with_c(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in,
+                                    Tensor& y_t, Tensor& h_out, Tensor& c_out,
+                                    RecurrentTape& tape) {
   if (spec_.bidirectional) {
     throw UsageError(fmt::format("{}::step_forward: step mode needs a unidirectional {}",
                                  spec_.name, spec_.torch_name));
@@ -470,9 +484,9 @@ void Recurrent::step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor
   std::copy_n(y.data(), y.numel(), y_t.data());
 }
 
-void Recurrent::step_backward(const RecurrentTape& tape, const Tensor& diff_y_t,
-                              const Tensor& diff_h_out, const Tensor& diff_c_out, Tensor& diff_x_t,
-                              Tensor& diff_h_in, Tensor& diff_c_in) {
+void Recurrent::step_backward_with_c(const RecurrentTape& tape, const Tensor& diff_y_t,
+                                     const Tensor& diff_h_out, const Tensor& diff_c_out,
+                                     Tensor& diff_x_t, Tensor& diff_h_in, Tensor& diff_c_in) {
   const int64_t batch = tape.batch, h = spec_.hidden_size;
   if (tape.steps != 1) {
     throw Error(fmt::format("{}::step_backward: the tape is not from step_forward", spec_.name));
@@ -487,6 +501,18 @@ void Recurrent::step_backward(const RecurrentTape& tape, const Tensor& diff_y_t,
   backward_layers(tape, diff_y, diff_h_out, diff_c_out, diff_x, diff_h_in, diff_c_in);
   diff_x_t.reset({batch, spec_.input_size});
   std::copy_n(diff_x.data(), diff_x.numel(), diff_x_t.data());
+}
+
+void Recurrent::step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
+                             RecurrentTape& tape) {
+  Tensor no_c;
+  step_forward_with_c(x_t, h_in, Tensor(), y_t, h_out, no_c, tape);
+}
+
+void Recurrent::step_backward(const RecurrentTape& tape, const Tensor& diff_y_t,
+                              const Tensor& diff_h_out, Tensor& diff_x_t, Tensor& diff_h_in) {
+  Tensor no_c;
+  step_backward_with_c(tape, diff_y_t, diff_h_out, Tensor(), diff_x_t, diff_h_in, no_c);
 }
 
 void Recurrent::end_step_backward() {

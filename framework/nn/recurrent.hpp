@@ -2,9 +2,9 @@
 // primitives: the parameters, the per-(T, B) primitive cache, the weights in the primitives'
 // layouts, the layer loop with dropout on the input, between layers and on the output, the
 // step-wise mode (T = 1 primitives bound with set_data_handle, trap 12), the bf16 copies (trap
-// 11) and the PyTorch state_dict export and import. A cell derives from Recurrent and supplies
-// its primitives, and where its oneDNN gate order or bias differs from PyTorch's, the weight and
-// bias transforms; internal to nn/, callers use Lstm, Gru and Rnn.
+// 11) and the PyTorch state_dict export and import. Lstm, Gru and Rnn derive from Recurrent
+// (protected) and supply their primitives and, where oneDNN's gate order or bias differs from
+// PyTorch's, the weight and bias transforms; callers use those three, not Recurrent.
 //
 // Layout: sequences are time-major [T, B, C] (oneDNN's tnc). States are [L*D, B, H] in
 // PyTorch's order (layer-major, then direction). Per layer l (D = 2 when bidirectional, I_0 =
@@ -78,6 +78,22 @@ struct RecurrentSpec {
   uint64_t rng_tag = 0;
 };
 
+// `spec` with the shape, dropout and precision of a layer's options (LstmOptions, GruOptions,
+// RnnOptions).
+template <class Options>
+RecurrentSpec with_options(RecurrentSpec spec, const Options& options) {
+  spec.input_size = options.input_size;
+  spec.hidden_size = options.hidden_size;
+  spec.layers = options.layers;
+  spec.bidirectional = options.bidirectional;
+  spec.input_dropout = options.input_dropout;
+  spec.between_dropout = options.between_dropout;
+  spec.output_dropout = options.output_dropout;
+  spec.precision = options.precision;
+  spec.rng_tag = options.rng_tag;
+  return spec;
+}
+
 class Recurrent {
  public:
   // The memory descriptors of one layer's primitives for one (T, B) (weights as tag::any).
@@ -114,23 +130,24 @@ class Recurrent {
   void set_dropout_step(uint64_t seed, uint64_t step);
   void set_training(bool training);
 
-  // The c arguments are the LSTM's; other cells ignore c0 and leave cT alone.
-  // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
-  void forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-               Tensor& cT, RecurrentTape& tape);
-  // diff_y [T, B, D*H]; diff_hT, diff_cT [L*D, B, H] or empty for zeros ->
-  // diff_x [T, B, I]; diff_h0, diff_c0 [L*D, B, H]. Parameter gradients accumulate.
+  // For the cells without a cell state (Gru, Rnn; Lstm has the *_with_c calls below):
+  // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
+  void forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, RecurrentTape& tape);
+  // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
+  // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
   void backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
+                Tensor& diff_x, Tensor& diff_h0);
+  // Step mode (unidirectional only): begin_steps() once per sequence after the weights changed,
+  // step_forward for t = 0 .. T-1, step_backward for t = T-1 .. 0 (training only), then
+  // end_step_backward() adds the accumulated weight gradients to the grads.
   void begin_steps();
-  // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
-  void step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
-                    Tensor& h_out, Tensor& c_out, RecurrentTape& tape);
-  // diff_y_t [B, H]; diff_h_out, diff_c_out [L, B, H] (empty for zeros) -> diff_x_t [B, I];
-  // diff_h_in, diff_c_in [L, B, H].
+  // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
+  void step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
+                    RecurrentTape& tape);
+  // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
+  // [L, B, H].
   void step_backward(const RecurrentTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
-                     const Tensor& diff_c_out, Tensor& diff_x_t, Tensor& diff_h_in,
-                     Tensor& diff_c_in);
+                     Tensor& diff_x_t, Tensor& diff_h_in);
   void end_step_backward();
 
   // PyTorch state_dict entries weight_ih_l{l}, weight_hh_l{l}, bias_ih_l{l}, bias_hh_l{l}
@@ -141,6 +158,23 @@ class Recurrent {
   void import_torch(const std::map<std::string, Tensor>& state);
 
  protected:
+  // The same with the LSTM's cell state c next to h (without one, c0 is ignored and cT left alone).
+  // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
+  void forward_with_c(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
+                      Tensor& cT, RecurrentTape& tape);
+  // diff_y [T, B, D*H]; diff_hT, diff_cT [L*D, B, H] or empty for zeros ->
+  // diff_x [T, B, I]; diff_h0, diff_c0 [L*D, B, H]. Parameter gradients accumulate.
+  void backward_with_c(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
+                       const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
+  // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
+  void step_forward_with_c(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
+                           Tensor& h_out, Tensor& c_out, RecurrentTape& tape);
+  // diff_y_t [B, H]; diff_h_out, diff_c_out [L, B, H] (empty for zeros) -> diff_x_t [B, I];
+  // diff_h_in, diff_c_in [L, B, H].
+  void step_backward_with_c(const RecurrentTape& tape, const Tensor& diff_y_t,
+                            const Tensor& diff_h_out, const Tensor& diff_c_out, Tensor& diff_x_t,
+                            Tensor& diff_h_in, Tensor& diff_c_in);
+
   int64_t layer_input_size(int64_t layer) const;
   // Creates p's forward_training and backward primitives (with user_scratchpad_attr()) on descs.
   virtual void create(const Descs& descs, Primitives& p) const = 0;

@@ -20,11 +20,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "core/tensor.hpp"
 #include "nn/parameter.hpp"
@@ -53,58 +48,52 @@ struct RnnOptions {
 using RnnLayerTape = RecurrentLayerTape;
 using RnnTape = RecurrentTape;
 
-class Rnn {
+class Rnn : protected Recurrent {
  public:
   explicit Rnn(const RnnOptions& options);
-  ~Rnn();
-  Rnn(const Rnn&) = delete;
-  Rnn& operator=(const Rnn&) = delete;
 
   const RnnOptions& options() const { return options_; }
-  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * options_.hidden_size; }
-  int64_t state_rows() const { return options_.layers * directions(); }
+  using Recurrent::directions;
+  using Recurrent::output_size;
+  using Recurrent::state_rows;
   // Per layer: W_ih, W_hh, b.
-  std::vector<Parameter*> parameters();
+  using Recurrent::parameters;
 
   // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  void init(uint64_t seed);
+  using Recurrent::init;
 
   // Dropout masks for one training step come from (seed, rng_tag, step).
-  void set_dropout_step(uint64_t seed, uint64_t step);
-  void set_training(bool training);
+  using Recurrent::set_dropout_step;
+  using Recurrent::set_training;
 
   // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
-  void forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, RnnTape& tape);
+  using Recurrent::forward;
   // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
   // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
-  void backward(const RnnTape& tape, const Tensor& diff_y, const Tensor& diff_hT, Tensor& diff_x,
-                Tensor& diff_h0);
+  using Recurrent::backward;
 
   // Step mode (unidirectional only), as Lstm's: begin_steps(), step_forward for t = 0 .. T-1,
   // step_backward for t = T-1 .. 0, end_step_backward(). Bit-identical to forward() on the
   // sequence.
-  void begin_steps();
+  using Recurrent::begin_steps;
   // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
-  void step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
-                    RnnTape& tape);
+  using Recurrent::step_forward;
   // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
   // [L, B, H].
-  void step_backward(const RnnTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
-                     Tensor& diff_x_t, Tensor& diff_h_in);
-  void end_step_backward();
+  using Recurrent::end_step_backward;
+  using Recurrent::step_backward;
 
   // PyTorch nn.RNN state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
   // ..._reverse): bias_ih carries b and bias_hh is zero on export; import adds the two.
-  std::vector<std::pair<std::string, Tensor>> export_torch() const;
+  using Recurrent::export_torch;
   // Throws InputError naming the missing entry or the expected and found shapes.
-  void import_torch(const std::map<std::string, Tensor>& state);
+  using Recurrent::import_torch;
 
  private:
-  class Cell;  // the shared stack (nn/recurrent.hpp) on vanilla_rnn_forward / vanilla_rnn_backward
+  void create(const Descs& descs, Primitives& p) const override;
 
   RnnOptions options_;
-  std::unique_ptr<Cell> cell_;
+  dnnl::algorithm activation_;  // eltwise_tanh, or eltwise_relu with alpha 0
 };
 
 }  // namespace cadenza
