@@ -11,26 +11,19 @@
 //   "layer{l}/b"    [D, 4H]       = PyTorch bias_ih_l{l} + bias_hh_l{l}
 // backward() adds into the parameter gradients (see nn/parameter.hpp).
 //
-// oneDNN 2.6 traps handled here (docs/onednn.md): explicit zero src_iter/src_iter_c are always
-// passed (1); one primitive per layer (2); PyTorch weights are the ldgoi layout, reordered to
-// whatever the forward and backward primitives choose (3, 4); diff weights accumulate inside
-// the primitive, so they go to a zeroed scratch and are then added to the gradients (5); the
-// forward workspace, SRC_LAYER and DST_LAYER are kept on the tape for backward (6). The primitive
-// has no per-sequence lengths (7): pad at the END of sequences and mask the loss.
+// oneDNN 2.6 traps 1 to 7 (docs/onednn.md) are handled in the code the three recurrent layers
+// share (nn/recurrent.hpp): explicit zero src_iter and src_iter_c, one primitive per layer,
+// weights reordered from ldgoi into the primitives' layouts, diff weights through a zeroed
+// scratch, workspace and SRC/DST_LAYER on the tape. No per-sequence lengths (7): pad at the END
+// of sequences and mask the loss.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "core/tensor.hpp"
-#include "nn/dropout.hpp"
 #include "nn/parameter.hpp"
 #include "nn/precision.hpp"
-#include "nn/primitive_cache.hpp"
+#include "nn/recurrent.hpp"
 
 namespace cadenza {
 
@@ -46,45 +39,26 @@ struct LstmOptions {
   uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
 };
 
-// What one layer's forward keeps for its backward.
-struct LstmLayerTape {
-  Tensor input;           // [T, B, I_l] after dropout
-  Tensor input_mask;      // dropout mask applied to the input (empty when none)
-  Tensor output;          // [T, B, D*H] before dropout
-  Tensor h0, c0, hT, cT;  // [D, B, H]
-  dnnl::memory input_lp;  // bf16 copies read by the bf16 primitives (bf16 only)
-  dnnl::memory output_lp;
-  dnnl::memory h0_lp;
-  dnnl::memory hT_lp;
-  dnnl::memory workspace;
-};
+// What one layer's forward keeps for its backward (h0, hT, c0, cT [D, B, H]), and the whole tape.
+using LstmLayerTape = RecurrentLayerTape;
+using LstmTape = RecurrentTape;
 
-struct LstmTape {
-  int64_t steps = 0;
-  int64_t batch = 0;
-  std::vector<LstmLayerTape> layers;
-  Tensor output_mask;  // output dropout mask (empty when none)
-};
-
-class Lstm {
+class Lstm : protected Recurrent {
  public:
   explicit Lstm(const LstmOptions& options);
-  ~Lstm();
-  Lstm(const Lstm&) = delete;
-  Lstm& operator=(const Lstm&) = delete;
 
   const LstmOptions& options() const { return options_; }
-  int64_t directions() const { return options_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * options_.hidden_size; }
-  int64_t state_rows() const { return options_.layers * directions(); }
-  std::vector<Parameter*> parameters();
+  using Recurrent::directions;
+  using Recurrent::output_size;
+  using Recurrent::parameters;
+  using Recurrent::state_rows;
 
   // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  void init(uint64_t seed);
+  using Recurrent::init;
 
   // Dropout masks for one training step come from (seed, rng_tag, step).
-  void set_dropout_step(uint64_t seed, uint64_t step);
-  void set_training(bool training);
+  using Recurrent::set_dropout_step;
+  using Recurrent::set_training;
 
   // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
   void forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
@@ -101,7 +75,7 @@ class Lstm {
   //   step_backward(...) for t = T-1 .. 0  training only, in reverse order
   //   end_step_backward();                 adds the accumulated weight gradients to the grads
   // Stepping through a sequence gives bit-identical results to forward() on it.
-  void begin_steps();
+  using Recurrent::begin_steps;
   // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
   void step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
                     Tensor& h_out, Tensor& c_out, LstmTape& tape);
@@ -110,35 +84,18 @@ class Lstm {
   void step_backward(const LstmTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
                      const Tensor& diff_c_out, Tensor& diff_x_t, Tensor& diff_h_in,
                      Tensor& diff_c_in);
-  void end_step_backward();
+  using Recurrent::end_step_backward;
 
   // PyTorch nn.LSTM state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
   // ..._reverse): bias_ih carries b and bias_hh is zero on export; import adds the two.
-  std::vector<std::pair<std::string, Tensor>> export_torch() const;
+  using Recurrent::export_torch;
   // Throws InputError naming the missing entry or the expected and found shapes.
-  void import_torch(const std::map<std::string, Tensor>& state);
+  using Recurrent::import_torch;
 
  private:
-  struct LayerPrimitives;
-  struct LayerState;
-
-  int64_t layer_input_size(int64_t layer) const;
-  LayerPrimitives& primitives(int64_t layer, int64_t steps, int64_t batch);
-  void forward_layer(int64_t layer, int64_t steps, int64_t batch, LstmLayerTape& lt);
-  void backward_layer(int64_t layer, const LstmLayerTape& lt, const Tensor& diff_dst,
-                      const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_src,
-                      Tensor& diff_h0, Tensor& diff_c0);
-  void flush_weight_grads();
-  void run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-                  Tensor& cT, LstmTape& tape, int64_t steps, int64_t batch);
-  void backward_layers(const LstmTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                       const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
+  void create(const Descs& descs, Primitives& p) const override;
 
   LstmOptions options_;
-  std::vector<std::unique_ptr<Parameter>> weights_ih_, weights_hh_, biases_;
-  std::vector<std::unique_ptr<LayerState>> layer_states_;
-  Dropout input_dropout_, between_dropout_, output_dropout_;
-  PrimitiveCache reorders_;
 };
 
 }  // namespace cadenza

@@ -1,8 +1,9 @@
 // PyTorch 1.13 cross-check: the test writes inputs and weights, runs
 // tests/python/torch_nn_check.py once (torch autograd in float64), and compares every forward
-// value and gradient of the stacked and bidirectional LSTM, each attention score with the
-// combine layer, and both losses. Tolerance: |ours - torch| <= 1e-5 * (|torch| + max|torch|
-// over that tensor), i.e. 1e-5 relative to the tensor's scale, in f32.
+// value and gradient of the stacked and bidirectional LSTM, GRU and plain RNN (tanh and relu),
+// each attention score with the combine layer, and both losses. Tolerance: |ours - torch| <=
+// 1e-5 * (|torch| + max|torch| over that tensor), i.e. 1e-5 relative to the tensor's scale, in
+// f32.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -13,8 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/attention.hpp"
+#include "nn/gru.hpp"
 #include "nn/losses.hpp"
 #include "nn/lstm.hpp"
+#include "nn/rnn.hpp"
 #include "nn_test_util.hpp"
 
 namespace cadenza {
@@ -141,6 +144,68 @@ void check_lstm(const TorchExchange& io, const std::string& name, LstmRun& r) {
   }
 }
 
+// A GRU or plain RNN (the same interface) and what its run leaves for the comparison.
+template <class Layer>
+struct CellRun {
+  std::unique_ptr<Layer> layer;
+  Tensor y, hT, dx, dh0;
+};
+
+// Like run_lstm without the cell state: loss = <wy, y> + <wh, hT>. `cell` is "gru", "rnn_tanh"
+// or "rnn_relu".
+template <class Layer, class Tape, class Options>
+CellRun<Layer> run_cell(TorchExchange& io, const std::string& name, const std::string& cell,
+                        const Options& o, int64_t T, int64_t B, uint64_t seed) {
+  CellRun<Layer> r{std::make_unique<Layer>(o), {}, {}, {}, {}};
+  r.layer->init(seed);
+  const int64_t rows = r.layer->state_rows();
+  const Tensor x = random_tensor({T, B, o.input_size}, seed + 1);
+  const Tensor h0 = random_tensor({rows, B, o.hidden_size}, seed + 2, 0.5f);
+  const Tensor wy = random_tensor({T, B, r.layer->output_size()}, seed + 4);
+  const Tensor wh = random_tensor({rows, B, o.hidden_size}, seed + 5);
+  Tape tape;
+  r.layer->forward(x, h0, r.y, r.hT, tape);
+  zero_grads(r.layer->parameters());
+  r.layer->backward(tape, wy, wh, r.dx, r.dh0);
+  for (const auto& [key, value] : r.layer->export_torch())
+    io.put(name + "." + key, value);
+  io.put(name + ".x", x);
+  io.put(name + ".h0", h0);
+  io.put(name + ".wy", wy);
+  io.put(name + ".wh", wh);
+  io.config()[name] = {{"cell", cell},
+                       {"input", o.input_size},
+                       {"hidden", o.hidden_size},
+                       {"layers", o.layers},
+                       {"bidirectional", o.bidirectional}};
+  return r;
+}
+
+// keys: PyTorch's names of one layer's parameters, in the layer's order.
+template <class Layer>
+void check_cell(const TorchExchange& io, const std::string& name, const CellRun<Layer>& r,
+                const std::vector<std::string>& keys) {
+  EXPECT_TRUE(matches(to_double(r.y), io.get(name + ".y"))) << name << " y";
+  EXPECT_TRUE(matches(to_double(r.hT), io.get(name + ".hT"))) << name << " hT";
+  EXPECT_TRUE(matches(to_double(r.dx), io.get(name + ".dx"))) << name << " dx";
+  EXPECT_TRUE(matches(to_double(r.dh0), io.get(name + ".dh0"))) << name << " dh0";
+  const auto params = r.layer->parameters();
+  const int64_t directions = r.layer->directions();
+  for (int64_t l = 0; l < r.layer->options().layers; ++l) {
+    for (int64_t d = 0; d < directions; ++d) {
+      const std::string suffix = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        const Tensor& grad = params[l * keys.size() + k]->grad;
+        const int64_t per_direction = grad.numel() / directions;
+        std::vector<double> ours(grad.values().begin() + d * per_direction,
+                                 grad.values().begin() + (d + 1) * per_direction);
+        EXPECT_TRUE(matches(ours, io.get(name + ".grad." + keys[k] + suffix)))
+            << name << " grad " << keys[k] << suffix;
+      }
+    }
+  }
+}
+
 struct AttentionRun {
   Tensor out, weights_tm, dq, dk;
   std::vector<std::pair<std::string, std::vector<double>>> grads;
@@ -225,6 +290,26 @@ TEST(NnTorch, LayersMatchPyTorchAutograd) {
   bi.bidirectional = true;
   LstmRun lstm_bi = run_lstm(io, "lstm_bi", bi, 6, 2, 200);
 
+  GruOptions gru;
+  gru.input_size = 5;
+  gru.hidden_size = 8;
+  gru.layers = 2;
+  auto gru_stacked = run_cell<Gru, GruTape>(io, "gru_stacked", "gru", gru, 7, 3, 300);
+  gru.bidirectional = true;
+  auto gru_bi = run_cell<Gru, GruTape>(io, "gru_bi", "gru", gru, 6, 2, 400);
+  std::map<std::string, CellRun<Rnn>> rnns;
+  for (const RnnActivation activation : {RnnActivation::tanh, RnnActivation::relu}) {
+    const std::string cell = activation == RnnActivation::tanh ? "rnn_tanh" : "rnn_relu";
+    RnnOptions rnn;
+    rnn.input_size = 5;
+    rnn.hidden_size = 8;
+    rnn.layers = 2;
+    rnn.activation = activation;
+    rnns[cell + "_stacked"] = run_cell<Rnn, RnnTape>(io, cell + "_stacked", cell, rnn, 7, 3, 500);
+    rnn.bidirectional = true;
+    rnns[cell + "_bi"] = run_cell<Rnn, RnnTape>(io, cell + "_bi", cell, rnn, 6, 2, 600);
+  }
+
   std::map<std::string, AttentionRun> attention;
   for (auto [score, name] : {std::pair{AttentionScore::dot, "attention_dot"},
                              std::pair{AttentionScore::general, "attention_general"},
@@ -266,6 +351,10 @@ TEST(NnTorch, LayersMatchPyTorchAutograd) {
                             << log;
   check_lstm(io, "lstm_stacked", lstm_stacked);
   check_lstm(io, "lstm_bi", lstm_bi);
+  check_cell(io, "gru_stacked", gru_stacked, {"weight_ih", "weight_hh", "bias_ih", "bias_hh"});
+  check_cell(io, "gru_bi", gru_bi, {"weight_ih", "weight_hh", "bias_ih", "bias_hh"});
+  for (const auto& [name, r] : rnns)
+    check_cell(io, name, r, {"weight_ih", "weight_hh", "bias_ih"});
   for (auto& [name, r] : attention) {
     EXPECT_TRUE(matches(to_double(r.out), io.get(name + ".out"))) << name << " out";
     EXPECT_TRUE(matches(to_double(r.weights_tm), io.get(name + ".weights"))) << name;

@@ -55,6 +55,34 @@ def main(directory):
             if not key.startswith("bias_hh"):  # d b = d bias_ih = d bias_hh
                 emit(case + ".grad." + key, p.grad)
 
+    # --- GRUs and plain RNNs (tanh, relu), each stacked and bidirectional stacked. cadenza's RNN
+    # keeps one bias, exported as bias_ih with bias_hh zero. ---------------------------------
+    cells = ("gru_stacked", "gru_bi", "rnn_tanh_stacked", "rnn_tanh_bi", "rnn_relu_stacked",
+             "rnn_relu_bi")
+    for case in cells:
+        c = cfg[case]
+        if c["cell"] == "gru":
+            net = torch.nn.GRU(c["input"], c["hidden"], num_layers=c["layers"],
+                               bidirectional=c["bidirectional"])
+        else:
+            net = torch.nn.RNN(c["input"], c["hidden"], num_layers=c["layers"],
+                               nonlinearity=c["cell"][len("rnn_"):],
+                               bidirectional=c["bidirectional"])
+        net = net.double()
+        net.load_state_dict({key: load(case + "." + key).detach() for key in net.state_dict()})
+        x = load(case + ".x", True)
+        h0 = load(case + ".h0", True)
+        y, hT = net(x, h0)
+        loss = (y * load(case + ".wy")).sum() + (hT * load(case + ".wh")).sum()
+        loss.backward()
+        emit(case + ".y", y)
+        emit(case + ".hT", hT)
+        emit(case + ".dx", x.grad)
+        emit(case + ".dh0", h0.grad)
+        for key, p in net.named_parameters():
+            if c["cell"] == "gru" or not key.startswith("bias_hh"):  # RNN: d b = d bias_ih
+                emit(case + ".grad." + key, p.grad)
+
     # --- attention, each score, followed by the combine layer tanh(W_c [c; h]) -------------
     for score in ("dot", "general", "additive"):
         case = "attention_" + score
