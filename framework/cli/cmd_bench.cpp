@@ -130,7 +130,7 @@ void add_bench_command(CLI::App& app, Action& action) {
           {"fraction_of_sgemm_peak", stats::median(fraction_of_peak)},
           {"threads", budget.compute},
           {"steps", options->steps},
-          {"model", config.model.type},
+          {"model", config::name_of(config.model.type)},
           {"precision", config.model.precision},
       };
       std::cout << result.dump() << "\n";

@@ -1,11 +1,13 @@
 // The typed experiment config. Each struct declares its keys once, in `visit`: name, member
-// (whose initial value is the default), allowed values or range, and help. See schema.hpp.
-// To add a key: add the member with its default, declare it in `visit`, and use it; docs/configs.md's
-// key table is regenerated with `build/cadenza config --explain --markdown`.
+// (whose initial value is the default), allowed values or range, and help. See schema.hpp; a
+// closed-set key held as an enum lists its values in config/enums.hpp.
+// To add a key: add the member with its default, declare it in `visit`, and use it;
+// docs/configs.md's key table is regenerated with `build/cadenza config --explain --markdown`.
 #pragma once
 
 #include <string>
 
+#include "config/enums.hpp"
 #include "config/schema.hpp"
 
 namespace cadenza::config {
@@ -83,9 +85,9 @@ struct ScheduledSamplingConfig {
 };
 
 struct ModelConfig {
-  std::string type = "lm";
-  std::string attention = "none";
-  std::string attention_style = "luong";
+  ModelType type = ModelType::lm;
+  AttentionKind attention = AttentionKind::none;
+  AttentionStyle attention_style = AttentionStyle::luong;
   int layers = 1;
   int hidden_size = 128;
   int encoder_hidden_size = 0;
@@ -97,13 +99,13 @@ struct ModelConfig {
 
   template <class V>
   void visit(V& v) {
-    v.key("type", type, Choices{{"lm", "seq2seq"}},
+    v.key("type", type,
           "lm: decoder-only LSTM predicting the next frame; seq2seq: an encoder LSTM reads the "
           "context, a decoder LSTM predicts the target");
-    v.key("attention", attention, Choices{{"none", "dot", "general", "additive"}},
+    v.key("attention", attention,
           "Attention score of a seq2seq decoder over encoder states (Luong dot, Luong general, "
           "Bahdanau additive)");
-    v.key("attention_style", attention_style, Choices{{"luong", "bahdanau"}},
+    v.key("attention_style", attention_style,
           "luong: attention after the decoder LSTM, batched over time; bahdanau: input feeding, "
           "step by step");
     v.key("layers", layers, IntRange{1, 8}, "Stacked LSTM layers (encoder and decoder)");
@@ -120,9 +122,10 @@ struct ModelConfig {
           "Initial output bias: the log-odds of each key's frequency in the training split (the "
           "first updates then learn structure, not the keys' rarity), or PyTorch's uniform "
           "default");
-    v.section("scheduled_sampling", scheduled_sampling,
-              "Scheduled sampling while training, in its two-pass form (docs/training.md, \"Scheduled "
-              "sampling\")");
+    v.section(
+        "scheduled_sampling", scheduled_sampling,
+        "Scheduled sampling while training, in its two-pass form (docs/training.md, \"Scheduled "
+        "sampling\")");
   }
 };
 
@@ -191,7 +194,7 @@ struct TrainConfig {
   ScheduleConfig schedule;
   double clip_norm = 5.0;
   int early_stopping_patience = 0;
-  std::string nan_guard = "stop";
+  NanGuard nan_guard = NanGuard::stop;
   CheckpointConfig checkpoint;
 
   template <class V>
@@ -205,7 +208,7 @@ struct TrainConfig {
           "Global gradient-norm clipping threshold (0 = off)");
     v.key("early_stopping_patience", early_stopping_patience, IntRange{0, 100000},
           "Stop after this many epochs without a better valid nll (0 = off)");
-    v.key("nan_guard", nan_guard, Choices{{"stop", "rollback"}},
+    v.key("nan_guard", nan_guard,
           "On a NaN/Inf loss: stop naming the step, or roll back to the last good checkpoint "
           "with a lower learning rate");
     v.section("checkpoint", checkpoint, "Checkpointing");

@@ -240,22 +240,22 @@ void check_combinations(const ExperimentConfig& config) {
     throw ConfigError(
         fmt::format("key 'name' = \"{}\" must be a plain folder name (no '/')", config.name));
   }
-  if (model.attention != "none" && model.type != "seq2seq") {
+  if (model.attention != AttentionKind::none && model.type != ModelType::seq2seq) {
     throw ConfigError(
         fmt::format("model.attention = \"{}\" needs model.type = \"seq2seq\" (got "
                     "\"{}\"); use model.attention = \"none\" for an lm",
-                    model.attention, model.type));
+                    name_of(model.attention), name_of(model.type)));
   }
-  if (model.bidirectional_encoder && model.type != "seq2seq") {
+  if (model.bidirectional_encoder && model.type != ModelType::seq2seq) {
     throw ConfigError("model.bidirectional_encoder = true needs model.type = \"seq2seq\"");
   }
-  if (model.type == "seq2seq" && config.data.framing != "segments") {
+  if (model.type == ModelType::seq2seq && config.data.framing != "segments") {
     throw ConfigError(
         fmt::format("model.type = \"seq2seq\" needs data.framing = \"segments\" "
                     "(context + target), got \"{}\"",
                     config.data.framing));
   }
-  if (model.type == "lm" && config.data.framing == "segments") {
+  if (model.type == ModelType::lm && config.data.framing == "segments") {
     throw ConfigError(
         "data.framing = \"segments\" is for seq2seq models; an lm uses full, "
         "bucket or window");

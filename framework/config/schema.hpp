@@ -7,12 +7,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "config/enums.hpp"
 #include "core/error.hpp"
 
 namespace cadenza::config {
@@ -35,6 +38,13 @@ struct FloatRange {
 struct Choices {
   std::vector<std::string> values;
 };
+
+// The names of the enum E (config/enums.hpp) as the closed set of its key.
+template <class E>
+Choices choices_of() {
+  const auto list = names(E{});
+  return Choices{std::vector<std::string>(list.begin(), list.end())};
+}
 
 // One declared key, as listed by `config --explain`.
 struct KeyInfo {
@@ -63,6 +73,12 @@ class SchemaCollector {
   void key(const char* name, double& value, FloatRange range, const char* help);
   void key(const char* name, bool& value, const char* help);
   void key(const char* name, std::string& value, Choices choices, const char* help);
+  template <class E>
+  requires std::is_enum_v<E>
+  void key(const char* name, E& value, const char* help) {
+    std::string text(name_of(value));
+    key(name, text, choices_of<E>(), help);
+  }
   template <class Section>
   void section(const char* name, Section& value, const char* /*help*/) {
     prefix_.push_back(name);
@@ -87,6 +103,16 @@ class JsonReader {
   void key(const char* name, double& value, FloatRange range, const char* help);
   void key(const char* name, bool& value, const char* help);
   void key(const char* name, std::string& value, Choices choices, const char* help);
+  // An enum key reads like a string key with its names as the choices (same errors), then holds
+  // the value that the name spells.
+  template <class E>
+  requires std::is_enum_v<E>
+  void key(const char* name, E& value, const char* help) {
+    std::string text(name_of(value));
+    key(name, text, choices_of<E>(), help);
+    const auto list = names(value);
+    value = static_cast<E>(std::find(list.begin(), list.end(), text) - list.begin());
+  }
   template <class Section>
   void section(const char* name, Section& value, const char* /*help*/) {
     const Json* child = find(name);
@@ -128,6 +154,9 @@ class JsonWriter {
   void key(const char* name, double& value, FloatRange, const char*) { at()[name] = value; }
   void key(const char* name, bool& value, const char*) { at()[name] = value; }
   void key(const char* name, std::string& value, Choices, const char*) { at()[name] = value; }
+  template <class E>
+  requires std::is_enum_v<E>
+  void key(const char* name, E& value, const char*) { at()[name] = std::string(name_of(value)); }
   template <class Section>
   void section(const char* name, Section& value, const char* /*help*/) {
     at()[name] = Json::object();

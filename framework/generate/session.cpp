@@ -70,9 +70,11 @@ void check_limits(const GenerateOptions& o, int pitches) {
 
 // "lm 1x128", "seq2seq 2x256 + general attention (luong)".
 std::string describe_model(const config::ModelConfig& model) {
-  std::string text = fmt::format("{} {}x{}", model.type, model.layers, model.hidden_size);
-  if (model.type == "seq2seq" && model.attention != "none") {
-    text += fmt::format(" + {} attention ({})", model.attention, model.attention_style);
+  std::string text =
+      fmt::format("{} {}x{}", config::name_of(model.type), model.layers, model.hidden_size);
+  if (model.type == config::ModelType::seq2seq && model.attention != config::AttentionKind::none) {
+    text += fmt::format(" + {} attention ({})", config::name_of(model.attention),
+                        config::name_of(model.attention_style));
   }
   return text;
 }
@@ -190,7 +192,7 @@ nlohmann::json generation_record(const GenerateOptions& options, const Generatio
       {"bpm", options.bpm},
       {"outputs", outputs},
   };
-  if (source.run.config.config.model.type == "seq2seq") {
+  if (source.run.config.config.model.type == config::ModelType::seq2seq) {
     record["segments"] = {{"context_frames", data.context_frames},
                           {"target_frames", data.target_frames}};
   }

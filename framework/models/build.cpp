@@ -1,6 +1,3 @@
-#include <fmt/format.h>
-
-#include "core/error.hpp"
 #include "models/lm.hpp"
 #include "models/model.hpp"
 #include "models/seq2seq.hpp"
@@ -9,11 +6,10 @@ namespace cadenza {
 
 std::unique_ptr<SequenceModel> build_model(const config::ModelConfig& config, int pitches,
                                            int context_frames, int target_frames) {
-  if (config.type == "lm") return std::make_unique<LanguageModel>(config, pitches);
-  if (config.type == "seq2seq") {
-    return std::make_unique<Seq2SeqModel>(config, pitches, context_frames, target_frames);
+  if (config.type == config::ModelType::lm) {
+    return std::make_unique<LanguageModel>(config, pitches);
   }
-  throw ConfigError(fmt::format("model.type = \"{}\": valid values are lm, seq2seq", config.type));
+  return std::make_unique<Seq2SeqModel>(config, pitches, context_frames, target_frames);
 }
 
 }  // namespace cadenza

@@ -28,12 +28,12 @@ Shape shape_of(const config::ModelConfig& config, int pitches) {
   s.pitches = pitches;
   s.hidden = config.hidden_size;
   s.layers = config.layers;
-  s.seq2seq = config.type == "seq2seq";
+  s.seq2seq = config.type == config::ModelType::seq2seq;
   s.encoder = config.encoder_hidden_size == 0 ? config.hidden_size : config.encoder_hidden_size;
   s.directions = config.bidirectional_encoder ? 2 : 1;
   s.keys = s.directions * s.encoder;
-  s.attention = s.seq2seq && config.attention != "none";
-  s.bahdanau = s.attention && config.attention_style == "bahdanau";
+  s.attention = s.seq2seq && config.attention != config::AttentionKind::none;
+  s.bahdanau = s.attention && config.attention_style == config::AttentionStyle::bahdanau;
   return s;
 }
 
@@ -51,8 +51,10 @@ int64_t parameter_count(const config::ModelConfig& config, int pitches) {
   if (s.keys != s.hidden) count += 2 * (s.keys * s.hidden + s.hidden);
   count += lstm_parameters(s.pitches + (s.bahdanau ? s.keys : 0), s.hidden, s.layers, 1);
   if (s.attention) {
-    if (config.attention == "general") count += s.keys * s.hidden;
-    if (config.attention == "additive") count += s.hidden * s.hidden + s.keys * s.hidden + s.hidden;
+    if (config.attention == config::AttentionKind::general) count += s.keys * s.hidden;
+    if (config.attention == config::AttentionKind::additive) {
+      count += s.hidden * s.hidden + s.keys * s.hidden + s.hidden;
+    }
     count += (s.keys + s.hidden) * s.hidden;
   }
   return count + output;

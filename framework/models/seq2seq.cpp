@@ -37,6 +37,13 @@ LstmOptions lstm_options(const config::ModelConfig& config, int64_t input, int64
   return options;
 }
 
+// The score function of model.attention; only asked when it is not none.
+AttentionScore attention_score(config::AttentionKind kind) {
+  if (kind == config::AttentionKind::general) return AttentionScore::general;
+  if (kind == config::AttentionKind::additive) return AttentionScore::additive;
+  return AttentionScore::dot;
+}
+
 int64_t encoder_width(const config::ModelConfig& config) {
   return config.encoder_hidden_size == 0 ? config.hidden_size : config.encoder_hidden_size;
 }
@@ -59,9 +66,9 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
     : pitches_(pitches),
       context_frames_(context_frames),
       target_frames_(target_frames),
-      style_(config.attention == "none"             ? Style::none
-             : config.attention_style == "bahdanau" ? Style::bahdanau
-                                                    : Style::luong),
+      style_(config.attention == config::AttentionKind::none              ? Style::none
+             : config.attention_style == config::AttentionStyle::bahdanau ? Style::bahdanau
+                                                                          : Style::luong),
       layers_(config.layers),
       encoder_hidden_(encoder_width(config)),
       decoder_hidden_(config.hidden_size),
@@ -70,7 +77,8 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
                             kEncoderTag)),
       decoder_(lstm_options(
           config,
-          pitches + (config.attention != "none" && config.attention_style == "bahdanau"
+          pitches + (config.attention != config::AttentionKind::none &&
+                             config.attention_style == config::AttentionStyle::bahdanau
                          ? (config.bidirectional_encoder ? 2 : 1) * encoder_width(config)
                          : 0),
           config.hidden_size, false, kDecoderTag)),
@@ -84,7 +92,7 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
   }
   if (style_ != Style::none) {
     AttentionOptions options;
-    options.score = parse_attention_score(config.attention, "model.attention");
+    options.score = attention_score(config.attention);
     options.query_size = decoder_hidden_;
     options.key_size = key_size;
     options.additive_size = decoder_hidden_;

@@ -18,7 +18,7 @@ Batch synthetic_batch(const config::ExperimentConfig& config) {
   Batch batch;
   batch.batch_size = config.data.batch_size;
   batch.pitches = kSyntheticPitches;
-  if (config.model.type == "lm") {
+  if (config.model.type == config::ModelType::lm) {
     batch.inputs = block(config.data.window);
   } else {
     batch.inputs = block(config.data.context_frames);
@@ -41,7 +41,7 @@ double training_step_flops(const config::ExperimentConfig& config) {
     return flops;
   };
   const double h = m.hidden_size;
-  if (m.type == "lm") {
+  if (m.type == config::ModelType::lm) {
     const double frames = b * (config.data.window - 1);
     return 3.0 * (lstm(kPitches, h, m.layers, 1, frames) + 2.0 * h * kPitches * frames);
   }
@@ -50,8 +50,9 @@ double training_step_flops(const config::ExperimentConfig& config) {
   const double key = directions * he;
   const double context = b * config.data.context_frames;
   const double target = b * config.data.target_frames;
-  const bool attention = m.attention != "none";
-  const double decoder_input = kPitches + (attention && m.attention_style == "bahdanau" ? key : 0);
+  const bool attention = m.attention != config::AttentionKind::none;
+  const bool bahdanau = attention && m.attention_style == config::AttentionStyle::bahdanau;
+  const double decoder_input = kPitches + (bahdanau ? key : 0);
   double forward = lstm(kPitches, he, m.layers, directions, context) +
                    lstm(decoder_input, h, m.layers, 1, target) + 2.0 * h * kPitches * target;
   if (attention) {

@@ -31,14 +31,6 @@ int64_t checked_additive_size(const AttentionOptions& o) {
 
 }  // namespace
 
-AttentionScore parse_attention_score(std::string_view text, std::string_view key) {
-  if (text == "dot") return AttentionScore::dot;
-  if (text == "general") return AttentionScore::general;
-  if (text == "additive") return AttentionScore::additive;
-  throw ConfigError(
-      fmt::format("{} = \"{}\": valid values are \"dot\", \"general\", \"additive\"", key, text));
-}
-
 Attention::Attention(const AttentionOptions& options)
     : options_(options),
       query_projection_(std::max<int64_t>(1, options.query_size), checked_additive_size(options),

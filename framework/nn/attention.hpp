@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 #include <vector>
 
 #include "core/tensor.hpp"
@@ -28,9 +27,6 @@
 namespace cadenza {
 
 enum class AttentionScore { dot, general, additive };
-
-// Parses "dot", "general" or "additive"; throws ConfigError naming `key` and the valid values.
-AttentionScore parse_attention_score(std::string_view text, std::string_view key);
 
 struct AttentionOptions {
   AttentionScore score = AttentionScore::dot;

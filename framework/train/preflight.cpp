@@ -30,7 +30,7 @@ FrameCounts frame_counts(const config::ExperimentConfig& config, const Dataset& 
     frames.longest_train = longest_sequence(dataset.splits[0]);
   }
   frames.longest_eval =
-      config.model.type == "seq2seq"
+      config.model.type == config::ModelType::seq2seq
           ? segment
           : std::max(longest_sequence(dataset.splits[1]), longest_sequence(dataset.splits[2]));
   for (const SplitRolls& split : dataset.splits)

@@ -161,8 +161,9 @@ class Trainer {
     int64_t parameter_count = 0;
     for (const auto& named : parameters_)
       parameter_count += named.parameter->value.numel();
-    log.info("model {} ({} attention, {} style): {} parameters", config_.model.type,
-             config_.model.attention, config_.model.attention_style, parameter_count);
+    log.info("model {} ({} attention, {} style): {} parameters",
+             config::name_of(config_.model.type), config::name_of(config_.model.attention),
+             config::name_of(config_.model.attention_style), parameter_count);
     // Rows logged after the newest checkpoint are redone; with no checkpoint, all of them.
     if (!restore_latest()) run_.metrics().reset_to({});
     auto loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
@@ -311,7 +312,7 @@ class Trainer {
   bool handle_non_finite(double loss, double norm) {
     const std::string what = fmt::format(
         "step {}: the training loss is {} and the gradient norm {}", state_.step, loss, norm);
-    if (config_.train.nan_guard == "stop") {
+    if (config_.train.nan_guard == config::NanGuard::stop) {
       throw NumericError(what +
                          " (train.nan_guard = \"stop\"; try a lower train.optimizer.lr or "
                          "train.clip_norm, or nan_guard = \"rollback\")");

@@ -5,8 +5,6 @@
 // "steps/s" = model steps (one frame of every sample) per second.
 #include <benchmark/benchmark.h>
 
-#include <string>
-
 #include "generate/generator.hpp"
 #include "models/model.hpp"
 
@@ -17,8 +15,8 @@ constexpr int kPitches = 88;
 constexpr int64_t kPrimerFrames = 16;
 constexpr int64_t kGeneratedFrames = 128;
 
-config::ModelConfig quickstart_model(const std::string& type, const std::string& attention,
-                                     const std::string& style) {
+config::ModelConfig quickstart_model(config::ModelType type, config::AttentionKind attention,
+                                     config::AttentionStyle style) {
   config::ModelConfig config;
   config.type = type;
   config.attention = attention;
@@ -63,16 +61,20 @@ void generate(benchmark::State& state, const config::ModelConfig& config) {
 }
 
 void BM_generate_lm(benchmark::State& state) {
-  generate(state, quickstart_model("lm", "none", "luong"));
+  generate(state, quickstart_model(config::ModelType::lm, config::AttentionKind::none,
+                                   config::AttentionStyle::luong));
 }
 void BM_generate_seq2seq(benchmark::State& state) {
-  generate(state, quickstart_model("seq2seq", "none", "luong"));
+  generate(state, quickstart_model(config::ModelType::seq2seq, config::AttentionKind::none,
+                                   config::AttentionStyle::luong));
 }
 void BM_generate_seq2seq_luong_general(benchmark::State& state) {
-  generate(state, quickstart_model("seq2seq", "general", "luong"));
+  generate(state, quickstart_model(config::ModelType::seq2seq, config::AttentionKind::general,
+                                   config::AttentionStyle::luong));
 }
 void BM_generate_seq2seq_bahdanau_additive(benchmark::State& state) {
-  generate(state, quickstart_model("seq2seq", "additive", "bahdanau"));
+  generate(state, quickstart_model(config::ModelType::seq2seq, config::AttentionKind::additive,
+                                   config::AttentionStyle::bahdanau));
 }
 
 BENCHMARK(BM_generate_lm)

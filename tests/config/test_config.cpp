@@ -114,7 +114,7 @@ TEST(Config, OverridesParseJsonValuesOrStrings) {
           .config;
   EXPECT_EQ(config.model.hidden_size, 256);
   EXPECT_FALSE(config.data.shuffle);
-  EXPECT_EQ(config.model.attention, "general");
+  EXPECT_EQ(config.model.attention, AttentionKind::general);
   EXPECT_DOUBLE_EQ(config.train.optimizer.lr, 3e-4);
   expect_config_error(dir / "e.json", {"model.hidden_size"}, {"key.path=value"});
   expect_config_error(dir / "e.json", {"=3"}, {"key.path=value"});
@@ -124,6 +124,25 @@ TEST(Config, OverridesParseJsonValuesOrStrings) {
   expect_config_error(
       dir / "e.json", {"model.hidden=2"},
       {"unknown key 'model.hidden'", "did you mean 'model.hidden_size'", "command-line override"});
+}
+
+TEST(Config, EnumKeysHoldTheValueTheirNameSpellsAndWriteTheName) {
+  ScratchDir dir;
+  write(dir / "e.json", R"({"model": {"type": "seq2seq", "attention": "additive",
+                                      "attention_style": "bahdanau"},
+                            "data": {"framing": "segments"}, "train": {"nan_guard": "rollback"}})");
+  const auto resolved = resolve_experiment(dir / "e.json", {});
+  EXPECT_EQ(resolved.config.model.type, ModelType::seq2seq);
+  EXPECT_EQ(resolved.config.model.attention, AttentionKind::additive);
+  EXPECT_EQ(resolved.config.model.attention_style, AttentionStyle::bahdanau);
+  EXPECT_EQ(resolved.config.train.nan_guard, NanGuard::rollback);
+  EXPECT_EQ(resolved.canonical["model"]["type"], "seq2seq");
+  EXPECT_EQ(resolved.canonical["model"]["attention"], "additive");
+  EXPECT_EQ(resolved.canonical["model"]["attention_style"], "bahdanau");
+  EXPECT_EQ(resolved.canonical["train"]["nan_guard"], "rollback");
+  EXPECT_EQ(name_of(AttentionKind::none), "none");
+  expect_config_error(dir / "e.json", {"train.nan_guard=rolback"},
+                      {"'train.nan_guard'", "stop | rollback", "did you mean \"rollback\""});
 }
 
 TEST(Config, CombinationsAreChecked) {

@@ -24,6 +24,9 @@ constexpr int kTarget = 3;
 constexpr int64_t kLength = 12;  // segments start at 1, 4, 7, 10 (the last one partial)
 
 using Variant = testing::ModelVariant;
+using config::AttentionKind;
+using config::AttentionStyle;
+using config::ModelType;
 
 config::ModelConfig config_for(const Variant& variant) {
   config::ModelConfig config = testing::variant_config(variant, 8);
@@ -152,7 +155,7 @@ TEST_P(StepGeneration, AttentionCoversTheEncoderWindowOfEachSegment) {
   const SplitRolls split = random_split(2, 7);
   Tensor logits;
   model->begin_generation(frames_of(split, 0, 1), logits);
-  const bool has_attention = std::string(variant.attention) != "none";
+  const bool has_attention = variant.attention != AttentionKind::none;
   for (int64_t t = 1; t < kLength; ++t) {
     const GenerationAttention attention = model->generation_attention();
     if (!has_attention) {
@@ -189,7 +192,7 @@ TEST(StepGenerationErrors, ContinuingBeforeBeginningOrWithWrongShapesIsAnError) 
   EXPECT_THROW(model->continue_generation(Tensor({1, kPitches}), logits), Error);
   EXPECT_THROW(model->begin_generation(Tensor({1, 1, kPitches + 1}), logits), Error);
   config::ModelConfig seq2seq;
-  seq2seq.type = "seq2seq";
+  seq2seq.type = ModelType::seq2seq;
   auto encoder_decoder = build_model(seq2seq, kPitches, kContext, kTarget);
   encoder_decoder->init(1);
   EXPECT_THROW(encoder_decoder->continue_generation(Tensor({1, kPitches}), logits), Error);
@@ -199,15 +202,22 @@ TEST(StepGenerationErrors, ContinuingBeforeBeginningOrWithWrongShapesIsAnError) 
 
 INSTANTIATE_TEST_SUITE_P(
     Variants, StepGeneration,
-    ::testing::Values(
-        Variant{"lm", "lm", "none", "luong", 0, false},
-        Variant{"seq2seq", "seq2seq", "none", "luong", 0, false},
-        Variant{"seq2seq_bidirectional_bridge", "seq2seq", "none", "luong", 5, true},
-        Variant{"luong_dot", "seq2seq", "dot", "luong", 0, false},
-        Variant{"luong_general", "seq2seq", "general", "luong", 0, false},
-        Variant{"luong_additive_bidirectional", "seq2seq", "additive", "luong", 0, true},
-        Variant{"bahdanau_additive", "seq2seq", "additive", "bahdanau", 0, false},
-        Variant{"bahdanau_general_bridge", "seq2seq", "general", "bahdanau", 6, false}),
+    ::testing::Values(Variant{"lm", ModelType::lm, AttentionKind::none, AttentionStyle::luong, 0,
+                              false},
+                      Variant{"seq2seq", ModelType::seq2seq, AttentionKind::none,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"seq2seq_bidirectional_bridge", ModelType::seq2seq,
+                              AttentionKind::none, AttentionStyle::luong, 5, true},
+                      Variant{"luong_dot", ModelType::seq2seq, AttentionKind::dot,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"luong_general", ModelType::seq2seq, AttentionKind::general,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"luong_additive_bidirectional", ModelType::seq2seq,
+                              AttentionKind::additive, AttentionStyle::luong, 0, true},
+                      Variant{"bahdanau_additive", ModelType::seq2seq, AttentionKind::additive,
+                              AttentionStyle::bahdanau, 0, false},
+                      Variant{"bahdanau_general_bridge", ModelType::seq2seq, AttentionKind::general,
+                              AttentionStyle::bahdanau, 6, false}),
     [](const ::testing::TestParamInfo<Variant>& entry) { return std::string(entry.param.name); });
 
 }  // namespace

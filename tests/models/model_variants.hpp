@@ -10,9 +10,9 @@ namespace cadenza::testing {
 
 struct ModelVariant {
   const char* name;
-  const char* type;
-  const char* attention;
-  const char* style;
+  config::ModelType type;
+  config::AttentionKind attention;
+  config::AttentionStyle style;
   int encoder_hidden;
   bool bidirectional;
 };

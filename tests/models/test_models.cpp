@@ -13,6 +13,10 @@
 namespace cadenza {
 namespace {
 
+using config::AttentionKind;
+using config::AttentionStyle;
+using config::ModelType;
+
 constexpr int kPitches = 5;
 
 FrameBlock random_block(int64_t steps, int batch, CounterRng& rng, int64_t padded_tail = 0) {
@@ -36,7 +40,7 @@ Batch make_batch(const config::ModelConfig& model, CounterRng& rng) {
   Batch batch;
   batch.batch_size = 3;
   batch.pitches = kPitches;
-  if (model.type == "lm") {
+  if (model.type == ModelType::lm) {
     batch.inputs = random_block(6, batch.batch_size, rng, 2);
   } else {
     batch.inputs = random_block(4, batch.batch_size, rng);
@@ -103,14 +107,22 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Variants, ModelGradients,
-    ::testing::Values(Variant{"lm", "lm", "none", "luong", 0, false},
-                      Variant{"seq2seq", "seq2seq", "none", "luong", 0, false},
-                      Variant{"seq2seq_bridge_bidir", "seq2seq", "none", "luong", 3, true},
-                      Variant{"luong_dot", "seq2seq", "dot", "luong", 0, false},
-                      Variant{"luong_general", "seq2seq", "general", "luong", 3, true},
-                      Variant{"luong_additive", "seq2seq", "additive", "luong", 0, false},
-                      Variant{"bahdanau_general", "seq2seq", "general", "bahdanau", 0, false},
-                      Variant{"bahdanau_additive", "seq2seq", "additive", "bahdanau", 3, true}),
+    ::testing::Values(Variant{"lm", ModelType::lm, AttentionKind::none, AttentionStyle::luong, 0,
+                              false},
+                      Variant{"seq2seq", ModelType::seq2seq, AttentionKind::none,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"seq2seq_bridge_bidir", ModelType::seq2seq, AttentionKind::none,
+                              AttentionStyle::luong, 3, true},
+                      Variant{"luong_dot", ModelType::seq2seq, AttentionKind::dot,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"luong_general", ModelType::seq2seq, AttentionKind::general,
+                              AttentionStyle::luong, 3, true},
+                      Variant{"luong_additive", ModelType::seq2seq, AttentionKind::additive,
+                              AttentionStyle::luong, 0, false},
+                      Variant{"bahdanau_general", ModelType::seq2seq, AttentionKind::general,
+                              AttentionStyle::bahdanau, 0, false},
+                      Variant{"bahdanau_additive", ModelType::seq2seq, AttentionKind::additive,
+                              AttentionStyle::bahdanau, 3, true}),
     [](const ::testing::TestParamInfo<Variant>& param_info) {
       return std::string(param_info.param.name);
     });
@@ -133,7 +145,7 @@ TEST_P(ModelGradients, LossDoesNotDependOnEarlierShapes) {
   // A different batch size and length.
   other.batch_size = 2;
   other.inputs = random_block(first.inputs.steps + 3, 2, rng);
-  if (config.type != "lm") other.targets = random_block(first.targets.steps + 2, 2, rng);
+  if (config.type != ModelType::lm) other.targets = random_block(first.targets.steps + 2, 2, rng);
 
   auto fresh = build_model(config, kPitches, 4, 5);
   fresh->init(3);

@@ -7,8 +7,13 @@
 namespace cadenza {
 namespace {
 
+using config::AttentionKind;
+using config::AttentionStyle;
+using config::ModelType;
+
 // One layer of two units, batches of one sequence: window 3 (lm), context 2 + target 1 (seq2seq).
-config::ExperimentConfig tiny_config(const char* type, const char* attention, const char* style) {
+config::ExperimentConfig tiny_config(ModelType type, AttentionKind attention,
+                                     AttentionStyle style) {
   config::ExperimentConfig config;
   config.model.type = type;
   config.model.attention = attention;
@@ -25,7 +30,8 @@ config::ExperimentConfig tiny_config(const char* type, const char* attention, co
 }
 
 TEST(VariantCost, SyntheticBatchHasTheLoaderShapes) {
-  config::ExperimentConfig lm = tiny_config("lm", "none", "luong");
+  config::ExperimentConfig lm =
+      tiny_config(ModelType::lm, AttentionKind::none, AttentionStyle::luong);
   lm.data.batch_size = 4;
   const Batch lm_batch = synthetic_batch(lm);
   EXPECT_EQ(lm_batch.batch_size, 4);
@@ -35,7 +41,8 @@ TEST(VariantCost, SyntheticBatchHasTheLoaderShapes) {
   EXPECT_EQ(lm_batch.inputs.mask.size(), 3u * 4u);
   EXPECT_TRUE(lm_batch.targets.frames.empty());
 
-  config::ExperimentConfig seq2seq = tiny_config("seq2seq", "none", "luong");
+  config::ExperimentConfig seq2seq =
+      tiny_config(ModelType::seq2seq, AttentionKind::none, AttentionStyle::luong);
   seq2seq.data.batch_size = 4;
   const Batch seq2seq_batch = synthetic_batch(seq2seq);
   EXPECT_EQ(seq2seq_batch.inputs.steps, 2);
@@ -45,7 +52,8 @@ TEST(VariantCost, SyntheticBatchHasTheLoaderShapes) {
 }
 
 TEST(VariantCost, SyntheticBatchIsKeyedBySeed) {
-  config::ExperimentConfig config = tiny_config("lm", "none", "luong");
+  config::ExperimentConfig config =
+      tiny_config(ModelType::lm, AttentionKind::none, AttentionStyle::luong);
   const Batch first = synthetic_batch(config);
   EXPECT_EQ(synthetic_batch(config).inputs.frames, first.inputs.frames);
   config.seed += 1;
@@ -54,15 +62,20 @@ TEST(VariantCost, SyntheticBatchIsKeyedBySeed) {
 
 TEST(VariantCost, TrainingStepFlopsByHand) {
   // lm: 2 scored frames; LSTM 2*4*2*(88+2)*2 = 2880, output 2*2*88*2 = 704; x3.
-  EXPECT_DOUBLE_EQ(training_step_flops(tiny_config("lm", "none", "luong")), 3.0 * (2880 + 704));
+  EXPECT_DOUBLE_EQ(
+      training_step_flops(tiny_config(ModelType::lm, AttentionKind::none, AttentionStyle::luong)),
+      3.0 * (2880 + 704));
   // seq2seq: encoder 2*4*2*90*2 = 2880, decoder 2*4*2*90*1 = 1440, output 2*2*88 = 352.
-  EXPECT_DOUBLE_EQ(training_step_flops(tiny_config("seq2seq", "none", "luong")),
+  EXPECT_DOUBLE_EQ(training_step_flops(
+                       tiny_config(ModelType::seq2seq, AttentionKind::none, AttentionStyle::luong)),
                    3.0 * (2880 + 1440 + 352));
   // Luong attention adds scores + context 2*2*2*2*1 = 16 and combine 2*(2+2)*2*1 = 16.
-  EXPECT_DOUBLE_EQ(training_step_flops(tiny_config("seq2seq", "dot", "luong")),
+  EXPECT_DOUBLE_EQ(training_step_flops(
+                       tiny_config(ModelType::seq2seq, AttentionKind::dot, AttentionStyle::luong)),
                    3.0 * (2880 + 1440 + 352 + 32));
   // Bahdanau feeds the context to the decoder: its LSTM input is 88 + 2, 2*4*2*92*1 = 1472.
-  EXPECT_DOUBLE_EQ(training_step_flops(tiny_config("seq2seq", "dot", "bahdanau")),
+  EXPECT_DOUBLE_EQ(training_step_flops(tiny_config(ModelType::seq2seq, AttentionKind::dot,
+                                                   AttentionStyle::bahdanau)),
                    3.0 * (2880 + 1472 + 352 + 32));
 }
 

@@ -148,8 +148,6 @@ TEST(NnAttention, CombineMatchesTheReference) {
 TEST(NnAttention, RejectsBadConfigurationsAndMasks) {
   EXPECT_THROW(Attention({AttentionScore::dot, 4, 6, 0}), ConfigError);
   EXPECT_THROW(Attention({AttentionScore::additive, 4, 6, 0}), ConfigError);
-  EXPECT_THROW(parse_attention_score("bilinear", "model.attention.score"), ConfigError);
-  EXPECT_EQ(parse_attention_score("general", "k"), AttentionScore::general);
   Attention attention({AttentionScore::dot, 4, 4, 0});
   AttentionKeys prepared;
   Tensor mask({2, 3});

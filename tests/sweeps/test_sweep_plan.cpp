@@ -8,8 +8,8 @@
 
 #include "config/resolve.hpp"
 #include "core/error.hpp"
-#include "sweeps/sweep_plan.hpp"
 #include "support/process.hpp"
+#include "sweeps/sweep_plan.hpp"
 
 namespace cadenza {
 namespace {
@@ -192,7 +192,7 @@ TEST(SweepPlan, ValuesAreValidatedExactlyLikeTrain) {
                               "model.attention": ["none", "none", "dot"],
                               "data.framing": ["full", "segments", "segments"]}]})"));
   ASSERT_EQ(ablation.runs.size(), 3u);
-  EXPECT_EQ(ablation.runs[2].resolved.config.model.attention, "dot");
+  EXPECT_EQ(ablation.runs[2].resolved.config.model.attention, config::AttentionKind::dot);
 }
 
 TEST(SweepPlan, ShardsPartitionThePlanDeterministically) {
