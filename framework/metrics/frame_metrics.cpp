@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 
 namespace cadenza {
 namespace {
@@ -62,13 +63,12 @@ void FrameMetrics::add(const Tensor& logits, const Tensor& targets, const Tensor
   const int64_t frames = mask.numel();
   const float* x = logits.data();
   std::vector<FrameScore> scores(static_cast<std::size_t>(frames));
-#pragma omp parallel for schedule(static) if (frames >= kParallelFrames)
-  for (int64_t f = 0; f < frames; ++f) {
+  parallel_for(frames, frames >= kParallelFrames, [&](int64_t f) {
     if (mask[f] != 0.0f) {
       scores[static_cast<std::size_t>(f)] =
           score_frame(x + f * keys, targets.data() + f * keys, keys);
     }
-  }
+  });
   double batch_nll = 0.0;
   for (int64_t f = 0; f < frames; ++f) {
     if (mask[f] == 0.0f) continue;

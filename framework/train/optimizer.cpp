@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/parallel_for.hpp"
 
 namespace cadenza {
 namespace {
@@ -28,45 +29,40 @@ struct AdamCoefficients {
 // value, grad, exp_avg, exp_avg_sq [n]: one Adam update (PyTorch 1.13 single-tensor path).
 void adam_update(float* value, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
                  const AdamCoefficients& c) {
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i) {
+  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
     const float g = c.l2_decay != 0.0f ? grad[i] + c.l2_decay * value[i] : grad[i];
     exp_avg[i] = exp_avg[i] * c.beta1 + c.one_minus_beta1 * g;
     exp_avg_sq[i] = exp_avg_sq[i] * c.beta2 + c.one_minus_beta2 * g * g;
     const float denom = std::sqrt(exp_avg_sq[i]) / c.bias_correction2 + c.eps;
     value[i] += -c.step_size * (exp_avg[i] / denom);
-  }
+  });
 }
 
 // value [n] *= factor: AdamW's decoupled weight decay.
 void decay_weights(float* value, int64_t n, float factor) {
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i)
-    value[i] *= factor;
+  parallel_for(n, n >= kParallelElements, [&](int64_t i) { value[i] *= factor; });
 }
 
 // value, grad, momentum_buffer [n]: one SGD-with-momentum update (dampening 0, no Nesterov).
 void sgd_update(float* value, const float* grad, float* momentum_buffer, int64_t n, float lr,
                 float momentum, float l2_decay, bool first_step) {
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i) {
+  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
     const float g = l2_decay != 0.0f ? grad[i] + l2_decay * value[i] : grad[i];
     momentum_buffer[i] = first_step ? g : momentum_buffer[i] * momentum + g;
     value[i] += -lr * momentum_buffer[i];
-  }
+  });
 }
 
 // value, grad, square_avg [n]: one RMSProp update (not centered, no momentum).
 void rmsprop_update(float* value, const float* grad, float* square_avg, int64_t n, float lr,
                     float alpha, float eps, float l2_decay) {
   const float one_minus_alpha = 1.0f - alpha;
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i) {
+  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
     const float g = l2_decay != 0.0f ? grad[i] + l2_decay * value[i] : grad[i];
     square_avg[i] = square_avg[i] * alpha + one_minus_alpha * g * g;
     const float avg = std::sqrt(square_avg[i]) + eps;
     value[i] += -lr * (g / avg);
-  }
+  });
 }
 
 std::string join_dims(const std::vector<int64_t>& dims) {
@@ -208,14 +204,13 @@ double global_grad_norm(const std::vector<NamedParameter>& parameters) {
     const int64_t n = p.parameter->grad.numel();
     const int64_t blocks = (n + kNormBlock - 1) / kNormBlock;
     partials.assign(static_cast<std::size_t>(blocks), 0.0);
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-    for (int64_t b = 0; b < blocks; ++b) {
+    parallel_for(blocks, n >= kParallelElements, [&](int64_t b) {
       double sum = 0.0;
       const int64_t end = std::min(n, (b + 1) * kNormBlock);
       for (int64_t i = b * kNormBlock; i < end; ++i)
         sum += static_cast<double>(g[i]) * static_cast<double>(g[i]);
       partials[static_cast<std::size_t>(b)] = sum;
-    }
+    });
     for (double partial : partials)
       total += partial;
   }
@@ -231,9 +226,7 @@ double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_
   for (const NamedParameter& p : parameters) {
     float* g = p.parameter->grad.data();
     const int64_t n = p.parameter->grad.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-    for (int64_t i = 0; i < n; ++i)
-      g[i] *= scale;
+    parallel_for(n, n >= kParallelElements, [&](int64_t i) { g[i] *= scale; });
   }
   return norm;
 }
