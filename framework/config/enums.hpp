@@ -19,6 +19,10 @@ enum class AttentionKind { none, dot, general, additive };
 enum class AttentionStyle { luong, bahdanau };
 // train.nan_guard
 enum class NanGuard { stop, rollback };
+// model.cell
+enum class Cell { lstm, gru, rnn_tanh, rnn_relu };
+// model.encoder_cell: `same` is model.cell
+enum class EncoderCell { same, lstm, gru, rnn_tanh, rnn_relu };
 
 constexpr std::array<std::string_view, 2> names(ModelType) {
   return {"lm", "seq2seq"};
@@ -31,6 +35,12 @@ constexpr std::array<std::string_view, 2> names(AttentionStyle) {
 }
 constexpr std::array<std::string_view, 2> names(NanGuard) {
   return {"stop", "rollback"};
+}
+constexpr std::array<std::string_view, 4> names(Cell) {
+  return {"lstm", "gru", "rnn_tanh", "rnn_relu"};
+}
+constexpr std::array<std::string_view, 5> names(EncoderCell) {
+  return {"same", "lstm", "gru", "rnn_tanh", "rnn_relu"};
 }
 
 // The name of `value` as the config spells it: name_of(ModelType::seq2seq) == "seq2seq".

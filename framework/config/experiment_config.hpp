@@ -62,10 +62,12 @@ struct DropoutConfig {
 
   template <class V>
   void visit(V& v) {
-    v.key("input", input, FloatRange{0.0, 0.95}, "Dropout probability on the LSTM inputs");
-    v.key("hidden", hidden, FloatRange{0.0, 0.95}, "Dropout probability between LSTM layers");
+    v.key("input", input, FloatRange{0.0, 0.95},
+          "Dropout probability on the recurrent layers' inputs");
+    v.key("hidden", hidden, FloatRange{0.0, 0.95},
+          "Dropout probability between stacked recurrent layers");
     v.key("output", output, FloatRange{0.0, 0.95},
-          "Dropout probability on the last LSTM layer's outputs");
+          "Dropout probability on the last recurrent layer's outputs");
   }
 };
 
@@ -88,6 +90,8 @@ struct ModelConfig {
   ModelType type = ModelType::lm;
   AttentionKind attention = AttentionKind::none;
   AttentionStyle attention_style = AttentionStyle::luong;
+  Cell cell = Cell::lstm;
+  EncoderCell encoder_cell = EncoderCell::same;
   int layers = 1;
   int hidden_size = 128;
   int encoder_hidden_size = 0;
@@ -100,23 +104,29 @@ struct ModelConfig {
   template <class V>
   void visit(V& v) {
     v.key("type", type,
-          "lm: decoder-only LSTM predicting the next frame; seq2seq: an encoder LSTM reads the "
-          "context, a decoder LSTM predicts the target");
+          "lm: a decoder-only recurrent stack predicting the next frame; seq2seq: an encoder "
+          "reads the context, a decoder predicts the target");
     v.key("attention", attention,
           "Attention score of a seq2seq decoder over encoder states (Luong dot, Luong general, "
           "Bahdanau additive)");
     v.key("attention_style", attention_style,
-          "luong: attention after the decoder LSTM, batched over time; bahdanau: input feeding, "
+          "luong: attention after the decoder, batched over time; bahdanau: input feeding, "
           "step by step");
-    v.key("layers", layers, IntRange{1, 8}, "Stacked LSTM layers (encoder and decoder)");
-    v.key("hidden_size", hidden_size, IntRange{1, 4096}, "Decoder (and lm) LSTM hidden size");
+    v.key("cell", cell,
+          "Recurrent cell of the decoder (and lm), on oneDNN: lstm; gru (linear-before-reset, "
+          "PyTorch's nn.GRU); rnn_tanh or rnn_relu (PyTorch's nn.RNN)");
+    v.key("encoder_cell", encoder_cell,
+          "Recurrent cell of a seq2seq encoder (same = model.cell); the bridge passes h, and c "
+          "only from an LSTM to an LSTM (docs/models.md)");
+    v.key("layers", layers, IntRange{1, 8}, "Stacked recurrent layers (encoder and decoder)");
+    v.key("hidden_size", hidden_size, IntRange{1, 4096}, "Decoder (and lm) hidden size");
     v.key("encoder_hidden_size", encoder_hidden_size, IntRange{0, 4096},
-          "Encoder LSTM hidden size (0 = same as hidden_size)");
+          "Encoder hidden size (0 = same as hidden_size)");
     v.key("bidirectional_encoder", bidirectional_encoder,
           "Bidirectional encoder, bridged to the decoder's state size");
     v.section("dropout", dropout, "Dropout probabilities");
     v.key("precision", precision, Choices{{"f32", "bf16"}},
-          "bf16: bf16 weights and activations for LSTM and affine layers, f32 master weights "
+          "bf16: bf16 weights and activations for recurrent and affine layers, f32 master weights "
           "and states");
     v.key("output_bias_init", output_bias_init, Choices{{"frequency", "uniform"}},
           "Initial output bias: the log-odds of each key's frequency in the training split (the "
@@ -128,6 +138,23 @@ struct ModelConfig {
         "sampling\")");
   }
 };
+
+// The encoder's cell: model.encoder_cell, or model.cell when it is `same`.
+inline Cell encoder_cell_of(const ModelConfig& model) {
+  switch (model.encoder_cell) {
+    case EncoderCell::lstm:
+      return Cell::lstm;
+    case EncoderCell::gru:
+      return Cell::gru;
+    case EncoderCell::rnn_tanh:
+      return Cell::rnn_tanh;
+    case EncoderCell::rnn_relu:
+      return Cell::rnn_relu;
+    case EncoderCell::same:
+      break;
+  }
+  return model.cell;
+}
 
 struct OptimizerConfig {
   std::string name = "adam";

@@ -249,6 +249,12 @@ void check_combinations(const ExperimentConfig& config) {
   if (model.bidirectional_encoder && model.type != ModelType::seq2seq) {
     throw ConfigError("model.bidirectional_encoder = true needs model.type = \"seq2seq\"");
   }
+  if (model.encoder_cell != EncoderCell::same && model.type != ModelType::seq2seq) {
+    throw ConfigError(
+        fmt::format("model.encoder_cell = \"{}\" needs model.type = \"seq2seq\" (an lm has no "
+                    "encoder); set model.cell instead",
+                    name_of(model.encoder_cell)));
+  }
   if (model.type == ModelType::seq2seq && config.data.framing != "segments") {
     throw ConfigError(
         fmt::format("model.type = \"seq2seq\" needs data.framing = \"segments\" "

@@ -47,7 +47,8 @@ void check_combinations(const ExperimentConfig& config);
 // Every declared key, in declaration order.
 std::vector<KeyInfo> schema_keys();
 
-// The schema as an aligned text listing or as a Markdown table (for docs/configs.md, scripts/update_config_docs.sh).
+// The schema as an aligned text listing or as a Markdown table (for docs/configs.md,
+// scripts/update_config_docs.sh).
 std::string explain_schema(bool markdown);
 
 }  // namespace cadenza::config

@@ -72,6 +72,11 @@ void check_limits(const GenerateOptions& o, int pitches) {
 std::string describe_model(const config::ModelConfig& model) {
   std::string text =
       fmt::format("{} {}x{}", config::name_of(model.type), model.layers, model.hidden_size);
+  // The LSTM is the default and left unnamed, so LSTM outputs read as they always have.
+  if (model.cell != config::Cell::lstm) text += fmt::format(" {}", config::name_of(model.cell));
+  if (config::encoder_cell_of(model) != model.cell) {
+    text += fmt::format(" ({} encoder)", config::name_of(config::encoder_cell_of(model)));
+  }
   if (model.type == config::ModelType::seq2seq && model.attention != config::AttentionKind::none) {
     text += fmt::format(" + {} attention ({})", config::name_of(model.attention),
                         config::name_of(model.attention_style));

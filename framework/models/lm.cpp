@@ -3,41 +3,27 @@
 #include <algorithm>
 
 #include "models/frames.hpp"
+#include "models/recurrent_config.hpp"
 #include "nn/precision.hpp"
 
 namespace cadenza {
-namespace {
-
-LstmOptions lm_lstm_options(const config::ModelConfig& config, int pitches) {
-  LstmOptions options;
-  options.input_size = pitches;
-  options.hidden_size = config.hidden_size;
-  options.layers = config.layers;
-  options.input_dropout = static_cast<float>(config.dropout.input);
-  options.between_dropout = static_cast<float>(config.dropout.hidden);
-  options.output_dropout = static_cast<float>(config.dropout.output);
-  options.precision = parse_precision(config.precision);
-  options.rng_tag = 1;
-  return options;
-}
-
-}  // namespace
 
 LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches)
     : pitches_(pitches),
-      lstm_(lm_lstm_options(config, pitches)),
+      recurrent_(build_recurrent(config, config.cell, pitches, config.hidden_size, false, 1)),
+      recurrent_prefix_(recurrent_prefix("decoder", config.cell)),
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
       sampling_(config.scheduled_sampling) {}
 
 std::vector<NamedParameter> LanguageModel::parameters() {
-  auto named = with_prefix("decoder/lstm", lstm_.parameters());
+  auto named = with_prefix(recurrent_prefix_, recurrent_->parameters());
   for (auto& p : with_prefix("decoder/output", output_.parameters()))
     named.push_back(p);
   return named;
 }
 
 void LanguageModel::init(uint64_t seed) {
-  lstm_.init(seed);
+  recurrent_->init(seed);
   output_.init(seed, 2);
 }
 
@@ -52,7 +38,7 @@ bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
 
 LossValue LanguageModel::run(bool train, const ScoreSink& sink) {
   const Tensor none;
-  lstm_.forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
+  recurrent_->forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);
   const int64_t scored = count_scored(target_mask_);
   const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
@@ -60,7 +46,7 @@ LossValue LanguageModel::run(bool train, const ScoreSink& sink) {
   if (sink) sink(logits_, targets_, target_mask_);
   if (train) {
     output_.backward(hidden_, diff_logits_, diff_hidden_);
-    lstm_.backward(tape_, diff_hidden_, none, none, diff_inputs_, diff_h0_, diff_c0_);
+    recurrent_->backward(tape_, diff_hidden_, none, none, diff_inputs_, diff_h0_, diff_c0_);
   }
   return loss;
 }

@@ -1,12 +1,16 @@
-// lm: a stacked LSTM over frames 1..T-1 and an affine output layer giving the logits of frames
-// 2..T (next-frame prediction). Parameters: "decoder/lstm/layer{l}/{W_ih,W_hh,b}",
-// "decoder/output/{W,b}".
+// lm: a stacked recurrent layer (model.cell: LSTM, GRU or plain RNN) over frames 1..T-1 and an
+// affine output layer giving the logits of frames 2..T (next-frame prediction). Parameters:
+// "decoder/<cell>/layer{l}/..." (nn/recurrent_cells.hpp: lstm W_ih, W_hh, b; gru W_ih, W_hh,
+// b_ih, b_hh; rnn W_ih, W_hh, b), "decoder/output/{W,b}".
 #pragma once
+
+#include <memory>
+#include <string>
 
 #include "models/model.hpp"
 #include "models/scheduled_sampling.hpp"
 #include "nn/linear.hpp"
-#include "nn/lstm.hpp"
+#include "nn/recurrent.hpp"
 
 namespace cadenza {
 
@@ -16,14 +20,15 @@ class LanguageModel : public SequenceModel {
 
   std::vector<NamedParameter> parameters() override;
   void init(uint64_t seed) override;
-  void set_training(bool training) override { lstm_.set_training(training); }
+  void set_training(bool training) override { recurrent_->set_training(training); }
   void set_training_step(uint64_t seed, uint64_t step) override {
-    lstm_.set_dropout_step(seed, step);
+    recurrent_->set_dropout_step(seed, step);
     sampling_.set_step(seed, step);
   }
   LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
-  // models/lm_generate.cpp: the history goes through the LSTM in one call, then one step each.
+  // models/lm_generate.cpp: the history goes through the recurrent layer in one call, then one
+  // step each.
   void begin_generation(const Tensor& history, Tensor& logits) override;
   void continue_generation(const Tensor& frame, Tensor& logits) override;
 
@@ -36,18 +41,20 @@ class LanguageModel : public SequenceModel {
   LossValue run(bool train, const ScoreSink& sink);
 
   int pitches_;
-  Lstm lstm_;
+  std::unique_ptr<Recurrent> recurrent_;
+  std::string recurrent_prefix_;
   Linear output_;
   ScheduledSampling sampling_;
   SigmoidBceLoss loss_;
-  LstmTape tape_;
+  RecurrentTape tape_;
   Tensor inputs_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;
 
-  // Step-wise generation state: LSTM states h, c [L, B, H] (and the next ones), output [B, H].
+  // Step-wise generation state: states h, c [L, B, H] (c for an LSTM only, and the next ones),
+  // output [B, H].
   struct Generation {
     Tensor h, c, next_h, next_c, output;
-    LstmTape tape;
+    RecurrentTape tape;
   };
   Generation generation_;
 };

@@ -1,5 +1,5 @@
-// Step-wise generation for the lm: the history runs through the stacked LSTM in one call (its
-// final states seed the steps), then every appended frame is one T = 1 step of the same LSTM.
+// Step-wise generation for the lm: the history runs through the stacked recurrent layer in one
+// call (its final states seed the steps), then every appended frame is one T = 1 step of it.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -11,7 +11,8 @@
 
 namespace cadenza {
 
-// history [T, B, P] -> logits [B, P] of frame T; generation_.h, c [L, B, H] after frame T-1.
+// history [T, B, P] -> logits [B, P] of frame T; generation_.h, c [L, B, H] after frame T-1 (c
+// for an LSTM only).
 void LanguageModel::begin_generation(const Tensor& history, Tensor& logits) {
   if (history.rank() != 3 || history.dim(0) < 1 || history.dim(1) < 1 ||
       history.dim(2) != pitches_) {
@@ -22,8 +23,8 @@ void LanguageModel::begin_generation(const Tensor& history, Tensor& logits) {
   }
   set_training(false);
   const Tensor none;
-  lstm_.forward(history, none, none, hidden_, generation_.h, generation_.c, tape_);
-  lstm_.begin_steps();
+  recurrent_->forward(history, none, none, hidden_, generation_.h, generation_.c, tape_);
+  recurrent_->begin_steps();
   const int64_t steps = history.dim(0);
   copy_rows(hidden_, steps - 1, steps, generation_.output);
   Tensor last_logits;
@@ -38,8 +39,8 @@ void LanguageModel::continue_generation(const Tensor& frame, Tensor& logits) {
   if (generation_.h.empty()) {
     throw Error("LanguageModel::continue_generation: call begin_generation first");
   }
-  lstm_.step_forward(frame, generation_.h, generation_.c, generation_.output, generation_.next_h,
-                     generation_.next_c, generation_.tape);
+  recurrent_->step_forward(frame, generation_.h, generation_.c, generation_.output,
+                           generation_.next_h, generation_.next_c, generation_.tape);
   std::swap(generation_.h, generation_.next_h);
   std::swap(generation_.c, generation_.next_c);
   output_.forward(generation_.output, logits);

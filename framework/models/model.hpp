@@ -1,10 +1,11 @@
-// The models cadenza trains, behind one interface so that the trainer, evaluation and generation
-// treat every variant alike:
-//   lm       decoder-only LSTM predicting frame t+1 from frames <= t (the published baselines);
-//   seq2seq  an encoder LSTM reads a context segment, its final states (through a bridge)
-//            initialise a decoder LSTM that predicts the target segment; optionally attention
-//            over the encoder states, Luong (after the decoder, batched over time) or Bahdanau
-//            (context fed into the decoder input, step by step).
+// The models cadenza trains, each with any cell of model.cell (LSTM, GRU, plain RNN), behind one
+// interface so that the trainer, evaluation and generation treat every variant alike:
+//   lm       a decoder-only recurrent stack predicting frame t+1 from frames <= t (the published
+//            baselines);
+//   seq2seq  an encoder reads a context segment, its final states (through a bridge) initialise
+//            a decoder that predicts the target segment; optionally attention over the encoder
+//            states, Luong (after the decoder, batched over time) or Bahdanau (context fed into
+//            the decoder input, step by step).
 // Every model outputs logits over the P keys per frame, scored with sigmoid + Bernoulli NLL.
 #pragma once
 

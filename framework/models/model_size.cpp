@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/recurrent_config.hpp"
+
 namespace cadenza {
 namespace {
 
@@ -9,18 +11,10 @@ constexpr int64_t kFloat = 4;
 constexpr int64_t kFixedBytes = int64_t{256} << 20;
 constexpr int64_t kCheckpointOverhead = int64_t{1} << 20;
 
-int64_t lstm_parameters(int64_t input, int64_t hidden, int64_t layers, int64_t directions) {
-  int64_t count = 0;
-  for (int64_t l = 0; l < layers; ++l) {
-    const int64_t layer_input = l == 0 ? input : directions * hidden;
-    count += directions * (4 * hidden * layer_input + 4 * hidden * hidden + 4 * hidden);
-  }
-  return count;
-}
-
 struct Shape {
   int64_t pitches, hidden, layers, encoder, directions, keys;
-  bool seq2seq, attention, bahdanau;
+  bool seq2seq, attention, bahdanau, bridge_c;
+  config::Cell cell, encoder_cell;
 };
 
 Shape shape_of(const config::ModelConfig& config, int pitches) {
@@ -34,6 +28,9 @@ Shape shape_of(const config::ModelConfig& config, int pitches) {
   s.keys = s.directions * s.encoder;
   s.attention = s.seq2seq && config.attention != config::AttentionKind::none;
   s.bahdanau = s.attention && config.attention_style == config::AttentionStyle::bahdanau;
+  s.cell = config.cell;
+  s.encoder_cell = config::encoder_cell_of(config);
+  s.bridge_c = s.cell == config::Cell::lstm && s.encoder_cell == config::Cell::lstm;
   return s;
 }
 
@@ -46,10 +43,14 @@ int64_t optimizer_slots(const config::OptimizerConfig& optimizer) {
 int64_t parameter_count(const config::ModelConfig& config, int pitches) {
   const Shape s = shape_of(config, pitches);
   const int64_t output = s.hidden * s.pitches + s.pitches;
-  if (!s.seq2seq) return lstm_parameters(s.pitches, s.hidden, s.layers, 1) + output;
-  int64_t count = lstm_parameters(s.pitches, s.encoder, s.layers, s.directions);
-  if (s.keys != s.hidden) count += 2 * (s.keys * s.hidden + s.hidden);
-  count += lstm_parameters(s.pitches + (s.bahdanau ? s.keys : 0), s.hidden, s.layers, 1);
+  if (!s.seq2seq) {
+    return recurrent_parameter_count(s.cell, s.pitches, s.hidden, s.layers, 1) + output;
+  }
+  int64_t count =
+      recurrent_parameter_count(s.encoder_cell, s.pitches, s.encoder, s.layers, s.directions);
+  if (s.keys != s.hidden) count += (s.bridge_c ? 2 : 1) * (s.keys * s.hidden + s.hidden);
+  count += recurrent_parameter_count(s.cell, s.pitches + (s.bahdanau ? s.keys : 0), s.hidden,
+                                     s.layers, 1);
   if (s.attention) {
     if (config.attention == config::AttentionKind::general) count += s.keys * s.hidden;
     if (config.attention == config::AttentionKind::additive) {

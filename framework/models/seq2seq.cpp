@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "models/frames.hpp"
+#include "models/recurrent_config.hpp"
 #include "nn/precision.hpp"
 
 namespace cadenza {
@@ -21,21 +22,6 @@ constexpr uint64_t kBridgeHTag = 10;
 constexpr uint64_t kBridgeCTag = 11;
 constexpr uint64_t kCombineTag = 12;
 constexpr uint64_t kOutputTag = 13;
-
-LstmOptions lstm_options(const config::ModelConfig& config, int64_t input, int64_t hidden,
-                         bool bidirectional, uint64_t tag) {
-  LstmOptions options;
-  options.input_size = input;
-  options.hidden_size = hidden;
-  options.layers = config.layers;
-  options.bidirectional = bidirectional;
-  options.input_dropout = static_cast<float>(config.dropout.input);
-  options.between_dropout = static_cast<float>(config.dropout.hidden);
-  options.output_dropout = static_cast<float>(config.dropout.output);
-  options.precision = parse_precision(config.precision);
-  options.rng_tag = tag;
-  return options;
-}
 
 // The score function of model.attention; only asked when it is not none.
 AttentionScore attention_score(config::AttentionKind kind) {
@@ -59,6 +45,36 @@ void add_into(Tensor& target, const Tensor& addend, int64_t offset = 0) {
     target[offset + i] += addend[i];
 }
 
+// The directions of each layer of encoder states [L*D, B, He] joined side by side: [L, B, D*He].
+void join_directions(const Tensor& states, int64_t layers, int64_t directions, Tensor& joined) {
+  const int64_t batch = states.dim(1), he = states.dim(2);
+  joined.reset({layers, batch, directions * he});
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t d = 0; d < directions; ++d) {
+      for (int64_t b = 0; b < batch; ++b) {
+        std::memcpy(joined.data() + (l * batch + b) * directions * he + d * he,
+                    states.data() + ((l * directions + d) * batch + b) * he,
+                    static_cast<size_t>(he) * sizeof(float));
+      }
+    }
+  }
+}
+
+// The inverse: joined [L, B, D*He] -> states [L*D, B, He].
+void split_directions(const Tensor& joined, int64_t directions, Tensor& states) {
+  const int64_t layers = joined.dim(0), batch = joined.dim(1), he = joined.dim(2) / directions;
+  states.reset({layers * directions, batch, he});
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t d = 0; d < directions; ++d) {
+      for (int64_t b = 0; b < batch; ++b) {
+        std::memcpy(states.data() + ((l * directions + d) * batch + b) * he,
+                    joined.data() + (l * batch + b) * directions * he + d * he,
+                    static_cast<size_t>(he) * sizeof(float));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int context_frames,
@@ -73,22 +89,27 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
       encoder_hidden_(encoder_width(config)),
       decoder_hidden_(config.hidden_size),
       directions_(config.bidirectional_encoder ? 2 : 1),
-      encoder_(lstm_options(config, pitches, encoder_width(config), config.bidirectional_encoder,
-                            kEncoderTag)),
-      decoder_(lstm_options(
-          config,
+      encoder_(build_recurrent(config, config::encoder_cell_of(config), pitches,
+                               encoder_width(config), config.bidirectional_encoder, kEncoderTag)),
+      decoder_(build_recurrent(
+          config, config.cell,
           pitches + (config.attention != config::AttentionKind::none &&
                              config.attention_style == config::AttentionStyle::bahdanau
                          ? (config.bidirectional_encoder ? 2 : 1) * encoder_width(config)
                          : 0),
           config.hidden_size, false, kDecoderTag)),
+      encoder_prefix_(recurrent_prefix("encoder", config::encoder_cell_of(config))),
+      decoder_prefix_(recurrent_prefix("decoder", config.cell)),
+      bridge_c_state_(encoder_->has_cell_state() && decoder_->has_cell_state()),
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
       sampling_(config.scheduled_sampling) {
   const Precision precision = parse_precision(config.precision);
   const int64_t key_size = directions_ * encoder_hidden_;
   if (key_size != decoder_hidden_) {
     bridge_h_ = std::make_unique<Linear>(key_size, decoder_hidden_, true, precision);
-    bridge_c_ = std::make_unique<Linear>(key_size, decoder_hidden_, true, precision);
+    if (bridge_c_state_) {
+      bridge_c_ = std::make_unique<Linear>(key_size, decoder_hidden_, true, precision);
+    }
   }
   if (style_ != Style::none) {
     AttentionOptions options;
@@ -109,16 +130,14 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
 }
 
 std::vector<NamedParameter> Seq2SeqModel::parameters() {
-  std::vector<NamedParameter> named = with_prefix("encoder/lstm", encoder_.parameters());
+  std::vector<NamedParameter> named = with_prefix(encoder_prefix_, encoder_->parameters());
   const auto append = [&named](std::string_view prefix, const std::vector<Parameter*>& params) {
     for (auto& p : with_prefix(prefix, params))
       named.push_back(p);
   };
-  if (bridge_h_) {
-    append("bridge/h", bridge_h_->parameters());
-    append("bridge/c", bridge_c_->parameters());
-  }
-  append("decoder/lstm", decoder_.parameters());
+  if (bridge_h_) append("bridge/h", bridge_h_->parameters());
+  if (bridge_c_) append("bridge/c", bridge_c_->parameters());
+  append(decoder_prefix_, decoder_->parameters());
   if (attention_) {
     append("decoder/attention", attention_->parameters());
     append("decoder/combine", combine_->parameters());
@@ -128,12 +147,10 @@ std::vector<NamedParameter> Seq2SeqModel::parameters() {
 }
 
 void Seq2SeqModel::init(uint64_t seed) {
-  encoder_.init(seed);
-  decoder_.init(seed);
-  if (bridge_h_) {
-    bridge_h_->init(seed, kBridgeHTag);
-    bridge_c_->init(seed, kBridgeCTag);
-  }
+  encoder_->init(seed);
+  decoder_->init(seed);
+  if (bridge_h_) bridge_h_->init(seed, kBridgeHTag);
+  if (bridge_c_) bridge_c_->init(seed, kBridgeCTag);
   if (attention_) {
     attention_->init(seed, kAttentionTag);
     combine_->init(seed, kCombineTag);
@@ -142,76 +159,61 @@ void Seq2SeqModel::init(uint64_t seed) {
 }
 
 void Seq2SeqModel::set_training(bool training) {
-  encoder_.set_training(training);
-  decoder_.set_training(training);
+  encoder_->set_training(training);
+  decoder_->set_training(training);
 }
 
 void Seq2SeqModel::set_training_step(uint64_t seed, uint64_t step) {
-  encoder_.set_dropout_step(seed, step);
-  decoder_.set_dropout_step(seed, step);
+  encoder_->set_dropout_step(seed, step);
+  decoder_->set_dropout_step(seed, step);
   sampling_.set_step(seed, step);
 }
 
-// enc_h, enc_c [L*D, B, He] -> decoder_h0_, decoder_c0_ [L, B, Hd]. Without a bridge the states
-// pass through; with one, the directions of each layer are joined to [L, B, D*He] and
-// h0 = tanh(W_h joined_h + b_h), c0 = W_c joined_c + b_c.
+// enc_h, enc_c [L*D, B, He] (enc_c empty unless the encoder is an LSTM) -> decoder_h0_,
+// decoder_c0_ [L, B, Hd]. Without a bridge the states pass through; with one, the directions of
+// each layer are joined to [L, B, D*He] and h0 = tanh(W_h joined_h + b_h), c0 = W_c joined_c +
+// b_c. The cell state c goes across only from an LSTM to an LSTM: an LSTM decoder after another
+// cell starts from c0 = 0 (decoder_c0_ empty), and an LSTM encoder's c is dropped before another
+// cell.
 void Seq2SeqModel::bridge_forward(const Tensor& enc_h, const Tensor& enc_c) {
+  if (!bridge_c_state_) decoder_c0_ = Tensor();
   if (!bridge_h_) {
     decoder_h0_ = enc_h;
-    decoder_c0_ = enc_c;
+    if (bridge_c_state_) decoder_c0_ = enc_c;
     return;
   }
-  const int64_t batch = enc_h.dim(1);
-  const int64_t he = encoder_hidden_;
-  for (auto [source, joined] : {std::pair{&enc_h, &joined_h_}, std::pair{&enc_c, &joined_c_}}) {
-    joined->reset({layers_, batch, directions_ * he});
-    for (int64_t l = 0; l < layers_; ++l) {
-      for (int64_t d = 0; d < directions_; ++d) {
-        for (int64_t b = 0; b < batch; ++b) {
-          std::memcpy(joined->data() + (l * batch + b) * directions_ * he + d * he,
-                      source->data() + ((l * directions_ + d) * batch + b) * he,
-                      static_cast<size_t>(he) * sizeof(float));
-        }
-      }
-    }
-  }
+  join_directions(enc_h, layers_, directions_, joined_h_);
   bridge_h_->forward(joined_h_, bridged_h_pre_);
   bridge_tanh_.forward(bridged_h_pre_, decoder_h0_);
-  bridge_c_->forward(joined_c_, decoder_c0_);
+  if (bridge_c_) {
+    join_directions(enc_c, layers_, directions_, joined_c_);
+    bridge_c_->forward(joined_c_, decoder_c0_);
+  }
 }
 
-// diff_h0, diff_c0 [L, B, Hd] -> diff_encoder_h_, diff_encoder_c_ [L*D, B, He].
+// diff_h0, diff_c0 [L, B, Hd] -> diff_encoder_h_, diff_encoder_c_ [L*D, B, He] (diff_encoder_c_
+// empty, i.e. zero, unless c crossed the bridge).
 void Seq2SeqModel::bridge_backward(const Tensor& diff_h0, const Tensor& diff_c0) {
+  if (!bridge_c_state_) diff_encoder_c_ = Tensor();
   if (!bridge_h_) {
     diff_encoder_h_ = diff_h0;
-    diff_encoder_c_ = diff_c0;
+    if (bridge_c_state_) diff_encoder_c_ = diff_c0;
     return;
   }
-  Tensor diff_pre, diff_joined_h, diff_joined_c;
+  Tensor diff_pre, diff_joined;
   bridge_tanh_.backward(decoder_h0_, diff_h0, diff_pre);
-  bridge_h_->backward(joined_h_, diff_pre, diff_joined_h);
-  bridge_c_->backward(joined_c_, diff_c0, diff_joined_c);
-  const int64_t batch = diff_h0.dim(1);
-  const int64_t he = encoder_hidden_;
-  for (auto [joined, target] :
-       {std::pair{&diff_joined_h, &diff_encoder_h_}, std::pair{&diff_joined_c, &diff_encoder_c_}}) {
-    target->reset({layers_ * directions_, batch, he});
-    for (int64_t l = 0; l < layers_; ++l) {
-      for (int64_t d = 0; d < directions_; ++d) {
-        for (int64_t b = 0; b < batch; ++b) {
-          std::memcpy(target->data() + ((l * directions_ + d) * batch + b) * he,
-                      joined->data() + (l * batch + b) * directions_ * he + d * he,
-                      static_cast<size_t>(he) * sizeof(float));
-        }
-      }
-    }
+  bridge_h_->backward(joined_h_, diff_pre, diff_joined);
+  split_directions(diff_joined, directions_, diff_encoder_h_);
+  if (bridge_c_) {
+    bridge_c_->backward(joined_c_, diff_c0, diff_joined);
+    split_directions(diff_joined, directions_, diff_encoder_c_);
   }
 }
 
 // decoder_inputs [Tt, B, P] -> combined_ [Tt, B, Hd] = tanh(W_c [attend(h_t); h_t]).
 void Seq2SeqModel::decode_luong(const Tensor& decoder_inputs) {
-  decoder_.forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_,
-                   decoder_tape_);
+  decoder_->forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_,
+                    decoder_tape_);
   attention_->attend(decoder_out_, keys_, context_, weights_, attention_tape_);
   combine_->forward(context_, decoder_out_, combined_, combine_tape_);
 }
@@ -222,19 +224,20 @@ void Seq2SeqModel::backward_luong(const Tensor& diff_combined) {
   attention_->attend_backward(attention_tape_, keys_, diff_context_, diff_queries_);
   add_into(diff_decoder_out_, diff_queries_);
   const Tensor none;
-  decoder_.backward(decoder_tape_, diff_decoder_out_, none, none, diff_inputs_, diff_h0_, diff_c0_);
+  decoder_->backward(decoder_tape_, diff_decoder_out_, none, none, diff_inputs_, diff_h0_,
+                     diff_c0_);
   attention_->keys_backward(keys_, diff_keys_);
 }
 
 // decoder_inputs [Tt, B, P] -> combined_ [Tt, B, Hd], step by step: the previous top decoder
-// state attends, [x_t; c_t] enters the LSTM, tanh(W_c [c_t; h_t]) is the output feature.
+// state attends, [x_t; c_t] enters the decoder cell, tanh(W_c [c_t; h_t]) is the output feature.
 void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
   const int64_t steps = decoder_inputs.dim(0);
   const int64_t batch = decoder_inputs.dim(1);
   const int64_t key_size = directions_ * encoder_hidden_;
   steps_.resize(static_cast<size_t>(steps));
   combined_.reset({steps, batch, decoder_hidden_});
-  decoder_.begin_steps();
+  decoder_->begin_steps();
   const Tensor* h = &decoder_h0_;
   const Tensor* c = &decoder_c0_;
   Tensor output_row, combined_row;
@@ -250,7 +253,7 @@ void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
       std::memcpy(row + pitches_, step.context.data() + b * key_size,
                   static_cast<size_t>(key_size) * sizeof(float));
     }
-    decoder_.step_forward(step.input, *h, *c, step.output, step.h, step.c, step.lstm);
+    decoder_->step_forward(step.input, *h, *c, step.output, step.h, step.c, step.recurrent);
     output_row.reset({1, batch, decoder_hidden_});
     std::memcpy(output_row.data(), step.output.data(),
                 static_cast<size_t>(step.output.numel()) * sizeof(float));
@@ -276,7 +279,8 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
     diff_y.reset({batch, decoder_hidden_});
     std::memcpy(diff_y.data(), diff_output.data(),
                 static_cast<size_t>(diff_y.numel()) * sizeof(float));
-    decoder_.step_backward(step.lstm, diff_y, carry_h, carry_c, diff_input, diff_h_in, diff_c_in);
+    decoder_->step_backward(step.recurrent, diff_y, carry_h, carry_c, diff_input, diff_h_in,
+                            diff_c_in);
     for (int64_t b = 0; b < batch; ++b) {
       const float* from = diff_input.data() + b * (pitches_ + key_size) + pitches_;
       float* to = diff_context.data() + b * key_size;
@@ -288,7 +292,7 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
     carry_h = diff_h_in;
     carry_c = diff_c_in;
   }
-  decoder_.end_step_backward();
+  decoder_->end_step_backward();
   diff_h0_ = carry_h;
   diff_c0_ = carry_c;
   attention_->keys_backward(keys_, diff_keys_);
@@ -299,7 +303,7 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
                             const ScoreSink& sink) {
   const Tensor none;
   const int64_t batch = context.dim(1);
-  encoder_.forward(context, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
+  encoder_->forward(context, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
   bridge_forward(encoder_h_, encoder_c_);
   if (attention_) {
     key_mask_.reset({batch, context.dim(0)});
@@ -308,8 +312,8 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   }
   switch (style_) {
     case Style::none:
-      decoder_.forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_,
-                       decoder_c_, decoder_tape_);
+      decoder_->forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_,
+                        decoder_c_, decoder_tape_);
       break;
     case Style::luong:
       decode_luong(decoder_inputs);
@@ -329,8 +333,8 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   output_.backward(features, diff_logits_, diff_combined_);
   switch (style_) {
     case Style::none:
-      decoder_.backward(decoder_tape_, diff_combined_, none, none, diff_inputs_, diff_h0_,
-                        diff_c0_);
+      decoder_->backward(decoder_tape_, diff_combined_, none, none, diff_inputs_, diff_h0_,
+                         diff_c0_);
       break;
     case Style::luong:
       backward_luong(diff_combined_);
@@ -342,8 +346,8 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   bridge_backward(diff_h0_, diff_c0_);
   // Without attention the encoder outputs reach the loss only through the final states.
   if (!attention_) diff_keys_.reset(encoder_out_.dims());
-  encoder_.backward(encoder_tape_, diff_keys_, diff_encoder_h_, diff_encoder_c_, diff_encoder_in_,
-                    diff_enc_h0_, diff_enc_c0_);
+  encoder_->backward(encoder_tape_, diff_keys_, diff_encoder_h_, diff_encoder_c_, diff_encoder_in_,
+                     diff_enc_h0_, diff_enc_c0_);
   return loss;
 }
 

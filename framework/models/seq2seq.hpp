@@ -1,22 +1,27 @@
-// seq2seq: an encoder LSTM reads the context [Tc, B, P]; a bridge maps its final (h, c) of each
-// layer to the decoder's initial state; the decoder LSTM reads the previous frames and predicts
-// the target segment [Tt, B, P]. Attention (model.attention != none) looks at the encoder states:
+// seq2seq: an encoder (model.encoder_cell: LSTM, GRU or plain RNN) reads the context [Tc, B, P];
+// a bridge maps its final states of each layer to the decoder's initial state; the decoder
+// (model.cell) reads the previous frames and predicts the target segment [Tt, B, P]. The bridge
+// carries h always and the cell state c only from an LSTM encoder to an LSTM decoder; an LSTM
+// decoder after another cell starts from c = 0. Attention (model.attention != none) looks at the
+// encoder states:
 //   luong     decoder states h_t attend (batched over t); output layer reads tanh(W_c [c_t; h_t]);
 //   bahdanau  at step t the previous top decoder state attends, the context c_t joins the input
-//             frame in the LSTM input, and the output layer reads tanh(W_c [c_t; h_t]).
-// Parameters: "encoder/lstm/...", "bridge/h/{W,b}", "bridge/c/{W,b}" (only when the encoder's
-// state width differs from the decoder's or the encoder is bidirectional),
-// "decoder/lstm/...", "decoder/attention/..." , "decoder/combine/W_c", "decoder/output/{W,b}".
+//             frame in the decoder's input, and the output layer reads tanh(W_c [c_t; h_t]).
+// Parameters: "encoder/<cell>/..." (nn/recurrent_cells.hpp), "bridge/h/{W,b}", "bridge/c/{W,b}"
+// (only when the encoder's state width differs from the decoder's or the encoder is
+// bidirectional; bridge/c only between two LSTMs), "decoder/<cell>/...",
+// "decoder/attention/...", "decoder/combine/W_c", "decoder/output/{W,b}".
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "models/model.hpp"
 #include "models/scheduled_sampling.hpp"
 #include "nn/attention.hpp"
 #include "nn/eltwise.hpp"
 #include "nn/linear.hpp"
-#include "nn/lstm.hpp"
+#include "nn/recurrent.hpp"
 
 namespace cadenza {
 
@@ -49,7 +54,7 @@ class Seq2SeqModel : public SequenceModel {
 
   enum class Style { none, luong, bahdanau };
 
-  // Encoder final states [L*D, B, He] -> decoder initial states [L, B, Hd].
+  // Encoder final states [L*D, B, He] -> decoder initial states [L, B, Hd] (c: LSTMs only).
   void bridge_forward(const Tensor& enc_h, const Tensor& enc_c);
   void bridge_backward(const Tensor& diff_h0, const Tensor& diff_c0);
   void decode_luong(const Tensor& decoder_inputs);
@@ -66,8 +71,10 @@ class Seq2SeqModel : public SequenceModel {
   int target_frames_;
   Style style_;
   int64_t layers_, encoder_hidden_, decoder_hidden_, directions_;
-  Lstm encoder_;
-  Lstm decoder_;
+  std::unique_ptr<Recurrent> encoder_;
+  std::unique_ptr<Recurrent> decoder_;
+  std::string encoder_prefix_, decoder_prefix_;
+  bool bridge_c_state_;  // both cells are LSTMs, so c crosses the bridge
   std::unique_ptr<Linear> bridge_h_, bridge_c_;
   Eltwise bridge_tanh_{Activation::tanh};
   std::unique_ptr<Attention> attention_;
@@ -77,7 +84,7 @@ class Seq2SeqModel : public SequenceModel {
   SigmoidBceLoss loss_;
 
   // Forward state kept for backward.
-  LstmTape encoder_tape_, decoder_tape_;
+  RecurrentTape encoder_tape_, decoder_tape_;
   Tensor encoder_out_, encoder_h_, encoder_c_, joined_h_, joined_c_, bridged_h_pre_;
   Tensor decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_, combined_, logits_;
   Tensor key_mask_, context_, weights_;
@@ -86,7 +93,7 @@ class Seq2SeqModel : public SequenceModel {
   AttentionCombineTape combine_tape_;
   // Bahdanau: one entry per decoder step.
   struct Step {
-    LstmTape lstm;
+    RecurrentTape recurrent;
     AttentionTape attention;
     AttentionCombineTape combine;
     Tensor query, context, weights, input, output, h, c;
@@ -106,7 +113,7 @@ class Seq2SeqModel : public SequenceModel {
     Tensor h, c, next_h, next_c;  // decoder states [L, B, Hd]
     Tensor encoder_in, encoder_out, encoder_h, encoder_c, key_mask;
     Tensor input, output, query, context, combined, logits;
-    LstmTape encoder_tape, decoder_tape;
+    RecurrentTape encoder_tape, decoder_tape;
     AttentionKeys keys;
     AttentionTape attention_tape;
     AttentionCombineTape combine_tape;

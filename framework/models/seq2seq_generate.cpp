@@ -35,7 +35,7 @@ void Seq2SeqModel::begin_generation(const Tensor& history, Tensor& logits) {
                     fmt::join(history.dims(), ", "), pitches_));
   }
   set_training(false);
-  decoder_.begin_steps();
+  decoder_->begin_steps();
   Generation& g = generation_;
   const int64_t steps = history.dim(0);
   const int64_t row = history.dim(1) * pitches_;
@@ -79,8 +79,8 @@ void Seq2SeqModel::start_generation_segment() {
   const int64_t context = std::min<int64_t>(context_frames_, g.frames);
   copy_into(g.recent.data() + (held - context) * row, {context, g.batch, pitches_}, g.encoder_in);
   const Tensor none;
-  encoder_.forward(g.encoder_in, none, none, g.encoder_out, g.encoder_h, g.encoder_c,
-                   g.encoder_tape);
+  encoder_->forward(g.encoder_in, none, none, g.encoder_out, g.encoder_h, g.encoder_c,
+                    g.encoder_tape);
   bridge_forward(g.encoder_h, g.encoder_c);
   g.h = decoder_h0_;
   g.c = decoder_c0_;
@@ -104,18 +104,18 @@ void Seq2SeqModel::generation_step(Tensor& logits) {
   switch (style_) {
     case Style::none:
       copy_into(latest, {g.batch, pitches_}, g.input);
-      decoder_.step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
       break;
     case Style::luong:
       copy_into(latest, {g.batch, pitches_}, g.input);
-      decoder_.step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
       copy_into(g.output.data(), {1, g.batch, decoder_hidden_}, g.query);
       attention_->attend(g.query, g.keys, g.context, weights, g.attention_tape);
       combine_->forward(g.context, g.query, g.combined, g.combine_tape);
       features = &g.combined;
       break;
     case Style::bahdanau: {
-      // The previous top decoder state attends; [x_t; c_t] enters the LSTM.
+      // The previous top decoder state attends; [x_t; c_t] enters the decoder cell.
       copy_rows(g.h, layers_ - 1, layers_, g.query);
       attention_->attend(g.query, g.keys, g.context, weights, g.attention_tape);
       const int64_t key_size = g.context.dim(2);
@@ -127,7 +127,7 @@ void Seq2SeqModel::generation_step(Tensor& logits) {
         std::memcpy(input_row + pitches_, g.context.data() + b * key_size,
                     static_cast<size_t>(key_size) * sizeof(float));
       }
-      decoder_.step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
       copy_into(g.output.data(), {1, g.batch, decoder_hidden_}, g.query);
       combine_->forward(g.context, g.query, g.combined, g.combine_tape);
       features = &g.combined;

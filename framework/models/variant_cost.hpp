@@ -18,7 +18,8 @@ inline constexpr int kSyntheticPitches = 88;
 Batch synthetic_batch(const config::ExperimentConfig& config);
 
 // FLOPs of one training step on synthetic_batch(config): multiply-adds counted as 2 FLOPs each,
-// forward + backward = 3 x forward: every LSTM layer 2*4H(I+H) per frame and direction, the
+// forward + backward = 3 x forward: every recurrent layer 2*G*H(I+H) per frame and direction (G
+// = 4 gate blocks for the LSTM, 3 for the GRU, 1 for the plain RNN), the
 // output layer 2*H*P per frame, and for attention the scores and the context, 2 * 2 * S * Hk per
 // decoder frame, and the combine layer 2*(Hk+H)*H per decoder frame. An lm scores window - 1
 // frames per sequence.

@@ -71,16 +71,15 @@ void unfold_bias_grad(const float* diff_bias, float* grad_ih, float* grad_hh, in
 }  // namespace
 
 Gru::Gru(const GruOptions& options)
-    : Recurrent(with_options({.name = "Gru",
-                              .torch_name = "GRU",
-                              .gates = 3,
-                              .bias_rows = 4,
-                              .split_bias = true,
-                              .init_tag = 0x6a0},
-                             options)),
-      options_(options) {
-  const int64_t d = directions(), h = spec_.hidden_size;
-  for (int64_t l = 0; l < spec_.layers; ++l) {
+    : Recurrent({.name = "Gru",
+                 .torch_name = "GRU",
+                 .gates = 3,
+                 .bias_rows = 4,
+                 .split_bias = true,
+                 .init_tag = 0x6a0,
+                 .options = options}) {
+  const int64_t d = directions(), h = spec_.options.hidden_size;
+  for (int64_t l = 0; l < spec_.options.layers; ++l) {
     bias_.emplace_back(std::vector<int64_t>{d, 4 * h});
     swapped_ih_.emplace_back(std::vector<int64_t>{d, 3 * h, layer_input_size(l)});
     swapped_hh_.emplace_back(std::vector<int64_t>{d, 3 * h, h});
@@ -108,7 +107,7 @@ void Gru::create(const Descs& s, Primitives& p) const {
 // W_ih, W_hh in PyTorch's gate order r, z, n -> oneDNN's u, r, o, then into the primitives'
 // layouts.
 void Gru::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) {
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
   swap_update_reset(weights_ih_[layer]->value.data(), swapped_ih_[layer].data(), d, h, in, false);
   swap_update_reset(weights_hh_[layer]->value.data(), swapped_hh_[layer].data(), d, h, h, false);
   reorders_.reorder(
@@ -122,14 +121,14 @@ void Gru::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_wei
 // b_ih, b_hh [D, 3H] folded into oneDNN's [D, 4H].
 const Tensor& Gru::primitive_bias(int64_t layer) {
   fold_bias(biases_[layer]->value.data(), biases_hh_[layer]->value.data(), bias_[layer].data(),
-            directions(), spec_.hidden_size);
+            directions(), spec_.options.hidden_size);
   return bias_[layer];
 }
 
 // The diff weights back to PyTorch's gate order, the diff bias unfolded into b_ih and b_hh.
 void Gru::add_grads(int64_t layer, const memory& diff_weights_layer,
                     const memory& diff_weights_iter, const Tensor& diff_bias) {
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
   reorders_.reorder(
       diff_weights_layer,
       wrap_memory(memory::desc({1, d, in, 3, h}, dt::f32, tag::ldgoi), swapped_ih_[layer].data()));

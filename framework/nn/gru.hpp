@@ -39,63 +39,18 @@
 
 namespace cadenza {
 
-struct GruOptions {
-  int64_t input_size = 0;
-  int64_t hidden_size = 0;
-  int64_t layers = 1;
-  bool bidirectional = false;
-  float input_dropout = 0.0f;    // on x before the first layer
-  float between_dropout = 0.0f;  // on the output of every layer but the last
-  float output_dropout = 0.0f;   // on the output of the last layer
-  Precision precision = Precision::f32;
-  uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
-};
-
+using GruOptions = RecurrentOptions;
 // What one layer's forward keeps for its backward (h0, hT [D, B, H]; c0, cT stay empty), and
 // the whole tape.
 using GruLayerTape = RecurrentLayerTape;
 using GruTape = RecurrentTape;
 
-class Gru : protected Recurrent {
+// The calls are Recurrent's without cell states: x [T, B, I]; h0 [L*D, B, H] or empty for zeros
+// -> y [T, B, D*H]; hT [L*D, B, H]. Parameters per layer: W_ih, W_hh, b_ih, b_hh; the PyTorch
+// export and import copy b_ih and b_hh unchanged.
+class Gru : public Recurrent {
  public:
   explicit Gru(const GruOptions& options);
-
-  const GruOptions& options() const { return options_; }
-  using Recurrent::directions;
-  using Recurrent::output_size;
-  using Recurrent::state_rows;
-  // Per layer: W_ih, W_hh, b_ih, b_hh.
-  using Recurrent::parameters;
-
-  // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  using Recurrent::init;
-
-  // Dropout masks for one training step come from (seed, rng_tag, step).
-  using Recurrent::set_dropout_step;
-  using Recurrent::set_training;
-
-  // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
-  using Recurrent::forward;
-  // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
-  // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
-  using Recurrent::backward;
-
-  // Step mode (unidirectional only), as Lstm's: begin_steps(), step_forward for t = 0 .. T-1,
-  // step_backward for t = T-1 .. 0, end_step_backward(). Bit-identical to forward() on the
-  // sequence.
-  using Recurrent::begin_steps;
-  // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
-  using Recurrent::step_forward;
-  // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
-  // [L, B, H].
-  using Recurrent::end_step_backward;
-  using Recurrent::step_backward;
-
-  // PyTorch nn.GRU state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
-  // ..._reverse), copied both ways unchanged.
-  using Recurrent::export_torch;
-  // Throws InputError naming the missing entry or the expected and found shapes.
-  using Recurrent::import_torch;
 
  private:
   void create(const Descs& descs, Primitives& p) const override;
@@ -105,7 +60,6 @@ class Gru : protected Recurrent {
   void add_grads(int64_t layer, const dnnl::memory& diff_weights_layer,
                  const dnnl::memory& diff_weights_iter, const Tensor& diff_bias) override;
 
-  GruOptions options_;
   std::vector<Tensor> bias_;                     // [D, 4H] per layer, oneDNN's folded bias
   std::vector<Tensor> swapped_ih_, swapped_hh_;  // [D, 3H, I_l], [D, 3H, H] in oneDNN's order
 };

@@ -27,75 +27,19 @@
 
 namespace cadenza {
 
-struct LstmOptions {
-  int64_t input_size = 0;
-  int64_t hidden_size = 0;
-  int64_t layers = 1;
-  bool bidirectional = false;
-  float input_dropout = 0.0f;    // on x before the first layer
-  float between_dropout = 0.0f;  // on the output of every layer but the last
-  float output_dropout = 0.0f;   // on the output of the last layer
-  Precision precision = Precision::f32;
-  uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
-};
-
+using LstmOptions = RecurrentOptions;
 // What one layer's forward keeps for its backward (h0, hT, c0, cT [D, B, H]), and the whole tape.
 using LstmLayerTape = RecurrentLayerTape;
 using LstmTape = RecurrentTape;
 
-class Lstm : protected Recurrent {
+// The calls (forward, backward, step mode, PyTorch export and import) are Recurrent's, with the
+// cell states c: x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT.
+class Lstm : public Recurrent {
  public:
   explicit Lstm(const LstmOptions& options);
 
-  const LstmOptions& options() const { return options_; }
-  using Recurrent::directions;
-  using Recurrent::output_size;
-  using Recurrent::parameters;
-  using Recurrent::state_rows;
-
-  // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
-  using Recurrent::init;
-
-  // Dropout masks for one training step come from (seed, rng_tag, step).
-  using Recurrent::set_dropout_step;
-  using Recurrent::set_training;
-
-  // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
-  void forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-               Tensor& cT, LstmTape& tape);
-  // diff_y [T, B, D*H]; diff_hT, diff_cT [L*D, B, H] or empty for zeros ->
-  // diff_x [T, B, I]; diff_h0, diff_c0 [L*D, B, H]. Parameter gradients accumulate.
-  void backward(const LstmTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
-
-  // Step mode (unidirectional only), one T = 1 primitive per layer built once per batch size,
-  // bound to each step's buffers with set_data_handle (trap 12):
-  //   begin_steps();                       once per sequence, after the weights changed
-  //   step_forward(...) for t = 0 .. T-1   each step with its own tape
-  //   step_backward(...) for t = T-1 .. 0  training only, in reverse order
-  //   end_step_backward();                 adds the accumulated weight gradients to the grads
-  // Stepping through a sequence gives bit-identical results to forward() on it.
-  using Recurrent::begin_steps;
-  // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
-  void step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
-                    Tensor& h_out, Tensor& c_out, LstmTape& tape);
-  // diff_y_t [B, H]; diff_h_out, diff_c_out [L, B, H] (empty for zeros) -> diff_x_t [B, I];
-  // diff_h_in, diff_c_in [L, B, H].
-  void step_backward(const LstmTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
-                     const Tensor& diff_c_out, Tensor& diff_x_t, Tensor& diff_h_in,
-                     Tensor& diff_c_in);
-  using Recurrent::end_step_backward;
-
-  // PyTorch nn.LSTM state_dict entries (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0,
-  // ..._reverse): bias_ih carries b and bias_hh is zero on export; import adds the two.
-  using Recurrent::export_torch;
-  // Throws InputError naming the missing entry or the expected and found shapes.
-  using Recurrent::import_torch;
-
  private:
   void create(const Descs& descs, Primitives& p) const override;
-
-  LstmOptions options_;
 };
 
 }  // namespace cadenza

@@ -66,21 +66,21 @@ struct Recurrent::LayerState {
 
 Recurrent::Recurrent(const RecurrentSpec& spec)
     : spec_(spec),
-      input_dropout_(spec.input_dropout, spec.rng_tag * 4 + 1),
-      between_dropout_(spec.between_dropout, spec.rng_tag * 4 + 2),
-      output_dropout_(spec.output_dropout, spec.rng_tag * 4 + 3) {
-  if (spec.input_size <= 0 || spec.hidden_size <= 0 || spec.layers <= 0) {
-    throw ConfigError(
-        fmt::format("{}: input size {}, hidden size {} and layers {} must all be positive",
-                    spec.name, spec.input_size, spec.hidden_size, spec.layers));
+      input_dropout_(spec.options.input_dropout, spec.options.rng_tag * 4 + 1),
+      between_dropout_(spec.options.between_dropout, spec.options.rng_tag * 4 + 2),
+      output_dropout_(spec.options.output_dropout, spec.options.rng_tag * 4 + 3) {
+  if (spec.options.input_size <= 0 || spec.options.hidden_size <= 0 || spec.options.layers <= 0) {
+    throw ConfigError(fmt::format(
+        "{}: input size {}, hidden size {} and layers {} must all be positive", spec.name,
+        spec.options.input_size, spec.options.hidden_size, spec.options.layers));
   }
-  const int64_t d = directions(), gh = spec.gates * spec.hidden_size;
-  for (int64_t l = 0; l < spec.layers; ++l) {
+  const int64_t d = directions(), gh = spec.gates * spec.options.hidden_size;
+  for (int64_t l = 0; l < spec.options.layers; ++l) {
     const std::string prefix = fmt::format("layer{}/", l);
     weights_ih_.push_back(std::make_unique<Parameter>(
         prefix + "W_ih", std::vector<int64_t>{d, gh, layer_input_size(l)}));
     weights_hh_.push_back(std::make_unique<Parameter>(
-        prefix + "W_hh", std::vector<int64_t>{d, gh, spec.hidden_size}));
+        prefix + "W_hh", std::vector<int64_t>{d, gh, spec.options.hidden_size}));
     biases_.push_back(std::make_unique<Parameter>(prefix + (spec.split_bias ? "b_ih" : "b"),
                                                   std::vector<int64_t>{d, gh}));
     if (spec.split_bias) {
@@ -94,12 +94,12 @@ Recurrent::Recurrent(const RecurrentSpec& spec)
 Recurrent::~Recurrent() = default;
 
 int64_t Recurrent::layer_input_size(int64_t layer) const {
-  return layer == 0 ? spec_.input_size : output_size();
+  return layer == 0 ? spec_.options.input_size : output_size();
 }
 
 std::vector<Parameter*> Recurrent::parameters() {
   std::vector<Parameter*> all;
-  for (int64_t l = 0; l < spec_.layers; ++l) {
+  for (int64_t l = 0; l < spec_.options.layers; ++l) {
     all.push_back(weights_ih_[l].get());
     all.push_back(weights_hh_[l].get());
     all.push_back(biases_[l].get());
@@ -109,10 +109,10 @@ std::vector<Parameter*> Recurrent::parameters() {
 }
 
 void Recurrent::init(uint64_t seed) {
-  const float bound = 1.0f / std::sqrt(static_cast<float>(spec_.hidden_size));
+  const float bound = 1.0f / std::sqrt(static_cast<float>(spec_.options.hidden_size));
   uint64_t index = 0;
   for (Parameter* p : parameters()) {
-    init_uniform(*p, bound, derive_key(seed, spec_.rng_tag, spec_.init_tag, index++));
+    init_uniform(*p, bound, derive_key(seed, spec_.options.rng_tag, spec_.init_tag, index++));
   }
 }
 
@@ -143,11 +143,11 @@ Recurrent::Primitives& Recurrent::primitives(int64_t layer, int64_t steps, int64
   for (auto& p : state.cache) {
     if (p->steps == steps && p->batch == batch) return *p;
   }
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
   const int64_t g = spec_.gates;
-  const dt act = compute_type(spec_.precision);
-  const Descs descs{spec_.bidirectional ? dnnl::rnn_direction::bidirectional_concat
-                                        : dnnl::rnn_direction::unidirectional_left2right,
+  const dt act = compute_type(spec_.options.precision);
+  const Descs descs{spec_.options.bidirectional ? dnnl::rnn_direction::bidirectional_concat
+                                                : dnnl::rnn_direction::unidirectional_left2right,
                     memory::desc({steps, batch, in}, act, tag::tnc),
                     memory::desc({1, d, batch, h}, act, tag::ldnc),
                     memory::desc({1, d, batch, h}, dt::f32, tag::ldnc),
@@ -194,7 +194,7 @@ Recurrent::Primitives& Recurrent::primitives(int64_t layer, int64_t steps, int64
 }
 
 void Recurrent::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) {
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
   const int64_t g = spec_.gates;
   reorders_.reorder(wrap_memory(memory::desc({1, d, in, g, h}, dt::f32, tag::ldgoi),
                                 weights_ih_[layer]->value.data()),
@@ -210,7 +210,7 @@ const Tensor& Recurrent::primitive_bias(int64_t layer) {
 
 void Recurrent::add_grads(int64_t layer, const memory& diff_weights_layer,
                           const memory& diff_weights_iter, const Tensor& diff_bias) {
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
   const int64_t g = spec_.gates;
   reorders_.reorder(diff_weights_layer,
                     wrap_memory(memory::desc({1, d, in, g, h}, dt::f32, tag::ldgoi),
@@ -228,8 +228,8 @@ void Recurrent::add_grads(int64_t layer, const memory& diff_weights_layer,
 void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, RecurrentLayerTape& lt) {
   Primitives& p = primitives(layer, steps, batch);
   LayerState& state = *layer_states_[layer];
-  const int64_t d = directions(), h = spec_.hidden_size;
-  const bool low = spec_.precision == Precision::bf16;
+  const int64_t d = directions(), h = spec_.options.hidden_size;
+  const bool low = spec_.options.precision == Precision::bf16;
 
   if (!state.fwd_weights_ready ||
       state.fwd_weights_layer.get_desc() != p.fwd_pd.weights_layer_desc() ||
@@ -290,8 +290,8 @@ void Recurrent::backward_layer(int64_t layer, const RecurrentLayerTape& lt, cons
   const int64_t steps = lt.output.dim(0), batch = lt.output.dim(1);
   Primitives& p = primitives(layer, steps, batch);
   LayerState& state = *layer_states_[layer];
-  const int64_t d = directions(), h = spec_.hidden_size, in = layer_input_size(layer);
-  const bool low = spec_.precision == Precision::bf16;
+  const int64_t d = directions(), h = spec_.options.hidden_size, in = layer_input_size(layer);
+  const bool low = spec_.options.precision == Precision::bf16;
 
   if (!state.bwd_weights_ready ||
       state.bwd_weights_layer.get_desc() != p.bwd_pd.weights_layer_desc() ||
@@ -345,7 +345,7 @@ void Recurrent::backward_layer(int64_t layer, const RecurrentLayerTape& lt, cons
 
 // Adds the diff-weight scratch of every layer into the parameter gradients.
 void Recurrent::flush_weight_grads() {
-  for (int64_t l = 0; l < spec_.layers; ++l) {
+  for (int64_t l = 0; l < spec_.options.layers; ++l) {
     LayerState& state = *layer_states_[l];
     if (!state.diff_pending) continue;
     add_grads(l, state.diff_weights_layer, state.diff_weights_iter, state.diff_bias);
@@ -356,7 +356,7 @@ void Recurrent::flush_weight_grads() {
 void Recurrent::run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y,
                            Tensor& hT, Tensor& cT, RecurrentTape& tape, int64_t steps,
                            int64_t batch) {
-  const int64_t d = directions(), h = spec_.hidden_size, layers = spec_.layers;
+  const int64_t d = directions(), h = spec_.options.hidden_size, layers = spec_.options.layers;
   const bool c = spec_.cell_state;
   tape.steps = steps;
   tape.batch = batch;
@@ -382,7 +382,7 @@ void Recurrent::run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, 
 void Recurrent::backward_layers(const RecurrentTape& tape, const Tensor& diff_y,
                                 const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_x,
                                 Tensor& diff_h0, Tensor& diff_c0) {
-  const int64_t d = directions(), h = spec_.hidden_size, layers = spec_.layers;
+  const int64_t d = directions(), h = spec_.options.hidden_size, layers = spec_.options.layers;
   const int64_t batch = tape.batch;
   const bool c = spec_.cell_state;
   if (static_cast<int64_t>(tape.layers.size()) != layers) {
@@ -409,13 +409,13 @@ void Recurrent::backward_layers(const RecurrentTape& tape, const Tensor& diff_y,
   }
 }
 
-void Recurrent::forward_with_c(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y,
-                               Tensor& hT, Tensor& cT, RecurrentTape& tape) {
-  if (x.rank() != 3 || x.dim(2) != spec_.input_size || x.dim(0) == 0 || x.dim(1) == 0) {
+void Recurrent::forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
+                        Tensor& cT, RecurrentTape& tape) {
+  if (x.rank() != 3 || x.dim(2) != spec_.options.input_size || x.dim(0) == 0 || x.dim(1) == 0) {
     throw Error(fmt::format("{}::forward: x has shape [{}], expected [T, B, {}] with T, B > 0",
-                            spec_.name, fmt::join(x.dims(), ", "), spec_.input_size));
+                            spec_.name, fmt::join(x.dims(), ", "), spec_.options.input_size));
   }
-  const std::vector<int64_t> state_dims{state_rows(), x.dim(1), spec_.hidden_size};
+  const std::vector<int64_t> state_dims{state_rows(), x.dim(1), spec_.options.hidden_size};
   check_dims(h0, state_dims, "h0", true);
   if (spec_.cell_state) check_dims(c0, state_dims, "c0", true);
   for (auto& s : layer_states_)
@@ -423,11 +423,10 @@ void Recurrent::forward_with_c(const Tensor& x, const Tensor& h0, const Tensor& 
   run_layers(x, h0, c0, y, hT, cT, tape, x.dim(0), x.dim(1));
 }
 
-void Recurrent::backward_with_c(const RecurrentTape& tape, const Tensor& diff_y,
-                                const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_x,
-                                Tensor& diff_h0, Tensor& diff_c0) {
+void Recurrent::backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
+                         const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0) {
   check_dims(diff_y, {tape.steps, tape.batch, output_size()}, "diff_y", false);
-  const std::vector<int64_t> state_dims{state_rows(), tape.batch, spec_.hidden_size};
+  const std::vector<int64_t> state_dims{state_rows(), tape.batch, spec_.options.hidden_size};
   check_dims(diff_hT, state_dims, "diff_hT", true);
   if (spec_.cell_state) check_dims(diff_cT, state_dims, "diff_cT", true);
   for (auto& s : layer_states_)
@@ -439,17 +438,17 @@ void Recurrent::backward_with_c(const RecurrentTape& tape, const Tensor& diff_y,
 void Recurrent::forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT,
                         RecurrentTape& tape) {
   Tensor no_c;
-  forward_with_c(x, h0, Tensor(), y, hT, no_c, tape);
+  forward(x, h0, Tensor(), y, hT, no_c, tape);
 }
 
 void Recurrent::backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
                          Tensor& diff_x, Tensor& diff_h0) {
   Tensor no_c;
-  backward_with_c(tape, diff_y, diff_hT, Tensor(), diff_x, diff_h0, no_c);
+  backward(tape, diff_y, diff_hT, Tensor(), diff_x, diff_h0, no_c);
 }
 
 void Recurrent::begin_steps() {
-  if (spec_.bidirectional) {
+  if (spec_.options.bidirectional) {
     throw UsageError(
         fmt::format("{}: step mode needs a unidirectional {} (a bidirectional one reads the "
                     "whole sequence)",
@@ -461,22 +460,21 @@ void Recurrent::begin_steps() {
   }
 }
 
-void Recurrent::step_forward_with_c(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in,
-                                    Tensor& y_t, Tensor& h_out, Tensor& c_out,
-                                    RecurrentTape& tape) {
-  if (spec_.bidirectional) {
+void Recurrent::step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
+                             Tensor& h_out, Tensor& c_out, RecurrentTape& tape) {
+  if (spec_.options.bidirectional) {
     throw UsageError(fmt::format("{}::step_forward: step mode needs a unidirectional {}",
                                  spec_.name, spec_.torch_name));
   }
-  if (x_t.rank() != 2 || x_t.dim(1) != spec_.input_size || x_t.dim(0) == 0) {
+  if (x_t.rank() != 2 || x_t.dim(1) != spec_.options.input_size || x_t.dim(0) == 0) {
     throw Error(fmt::format("{}::step_forward: x_t has shape [{}], expected [B, {}]", spec_.name,
-                            fmt::join(x_t.dims(), ", "), spec_.input_size));
+                            fmt::join(x_t.dims(), ", "), spec_.options.input_size));
   }
-  const int64_t batch = x_t.dim(0), h = spec_.hidden_size;
-  const std::vector<int64_t> state_dims{spec_.layers, batch, h};
+  const int64_t batch = x_t.dim(0), h = spec_.options.hidden_size;
+  const std::vector<int64_t> state_dims{spec_.options.layers, batch, h};
   check_dims(h_in, state_dims, "h_in", true);
   if (spec_.cell_state) check_dims(c_in, state_dims, "c_in", true);
-  Tensor x({1, batch, spec_.input_size});
+  Tensor x({1, batch, spec_.options.input_size});
   std::copy_n(x_t.data(), x_t.numel(), x.data());
   Tensor y;
   run_layers(x, h_in, c_in, y, h_out, c_out, tape, 1, batch);
@@ -484,35 +482,35 @@ void Recurrent::step_forward_with_c(const Tensor& x_t, const Tensor& h_in, const
   std::copy_n(y.data(), y.numel(), y_t.data());
 }
 
-void Recurrent::step_backward_with_c(const RecurrentTape& tape, const Tensor& diff_y_t,
-                                     const Tensor& diff_h_out, const Tensor& diff_c_out,
-                                     Tensor& diff_x_t, Tensor& diff_h_in, Tensor& diff_c_in) {
-  const int64_t batch = tape.batch, h = spec_.hidden_size;
+void Recurrent::step_backward(const RecurrentTape& tape, const Tensor& diff_y_t,
+                              const Tensor& diff_h_out, const Tensor& diff_c_out, Tensor& diff_x_t,
+                              Tensor& diff_h_in, Tensor& diff_c_in) {
+  const int64_t batch = tape.batch, h = spec_.options.hidden_size;
   if (tape.steps != 1) {
     throw Error(fmt::format("{}::step_backward: the tape is not from step_forward", spec_.name));
   }
   check_dims(diff_y_t, {batch, h}, "diff_y_t", false);
-  const std::vector<int64_t> state_dims{spec_.layers, batch, h};
+  const std::vector<int64_t> state_dims{spec_.options.layers, batch, h};
   check_dims(diff_h_out, state_dims, "diff_h_out", true);
   if (spec_.cell_state) check_dims(diff_c_out, state_dims, "diff_c_out", true);
   Tensor diff_y({1, batch, h});
   std::copy_n(diff_y_t.data(), diff_y_t.numel(), diff_y.data());
   Tensor diff_x;
   backward_layers(tape, diff_y, diff_h_out, diff_c_out, diff_x, diff_h_in, diff_c_in);
-  diff_x_t.reset({batch, spec_.input_size});
+  diff_x_t.reset({batch, spec_.options.input_size});
   std::copy_n(diff_x.data(), diff_x.numel(), diff_x_t.data());
 }
 
 void Recurrent::step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
                              RecurrentTape& tape) {
   Tensor no_c;
-  step_forward_with_c(x_t, h_in, Tensor(), y_t, h_out, no_c, tape);
+  step_forward(x_t, h_in, Tensor(), y_t, h_out, no_c, tape);
 }
 
 void Recurrent::step_backward(const RecurrentTape& tape, const Tensor& diff_y_t,
                               const Tensor& diff_h_out, Tensor& diff_x_t, Tensor& diff_h_in) {
   Tensor no_c;
-  step_backward_with_c(tape, diff_y_t, diff_h_out, Tensor(), diff_x_t, diff_h_in, no_c);
+  step_backward(tape, diff_y_t, diff_h_out, Tensor(), diff_x_t, diff_h_in, no_c);
 }
 
 void Recurrent::end_step_backward() {
@@ -521,8 +519,8 @@ void Recurrent::end_step_backward() {
 
 std::vector<std::pair<std::string, Tensor>> Recurrent::export_torch() const {
   std::vector<std::pair<std::string, Tensor>> state;
-  const int64_t gh = spec_.gates * spec_.hidden_size, h = spec_.hidden_size;
-  for (int64_t l = 0; l < spec_.layers; ++l) {
+  const int64_t gh = spec_.gates * spec_.options.hidden_size, h = spec_.options.hidden_size;
+  for (int64_t l = 0; l < spec_.options.layers; ++l) {
     const int64_t in = layer_input_size(l);
     for (int64_t d = 0; d < directions(); ++d) {
       const std::string suffix = fmt::format("_l{}{}", l, d == 1 ? "_reverse" : "");
@@ -543,7 +541,7 @@ std::vector<std::pair<std::string, Tensor>> Recurrent::export_torch() const {
 }
 
 void Recurrent::import_torch(const std::map<std::string, Tensor>& state) {
-  const int64_t gh = spec_.gates * spec_.hidden_size, h = spec_.hidden_size;
+  const int64_t gh = spec_.gates * spec_.options.hidden_size, h = spec_.options.hidden_size;
   auto find = [&](const std::string& name, const std::vector<int64_t>& dims) -> const Tensor& {
     const auto it = state.find(name);
     if (it == state.end()) {
@@ -556,7 +554,7 @@ void Recurrent::import_torch(const std::map<std::string, Tensor>& state) {
     }
     return it->second;
   };
-  for (int64_t l = 0; l < spec_.layers; ++l) {
+  for (int64_t l = 0; l < spec_.options.layers; ++l) {
     const int64_t in = layer_input_size(l);
     for (int64_t d = 0; d < directions(); ++d) {
       const std::string suffix = fmt::format("_l{}{}", l, d == 1 ? "_reverse" : "");

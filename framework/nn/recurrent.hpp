@@ -2,9 +2,10 @@
 // primitives: the parameters, the per-(T, B) primitive cache, the weights in the primitives'
 // layouts, the layer loop with dropout on the input, between layers and on the output, the
 // step-wise mode (T = 1 primitives bound with set_data_handle, trap 12), the bf16 copies (trap
-// 11) and the PyTorch state_dict export and import. Lstm, Gru and Rnn derive from Recurrent
-// (protected) and supply their primitives and, where oneDNN's gate order or bias differs from
-// PyTorch's, the weight and bias transforms; callers use those three, not Recurrent.
+// 11) and the PyTorch state_dict export and import. Lstm, Gru and Rnn derive from Recurrent and
+// supply their primitives and, where oneDNN's gate order or bias differs from PyTorch's, the
+// weight and bias transforms. Callers that serve every cell (the models) hold a Recurrent made by
+// make_recurrent (nn/recurrent_cells.hpp) and pass cell states c that only the LSTM reads.
 //
 // Layout: sequences are time-major [T, B, C] (oneDNN's tnc). States are [L*D, B, H] in
 // PyTorch's order (layer-major, then direction). Per layer l (D = 2 when bidirectional, I_0 =
@@ -58,7 +59,20 @@ struct RecurrentTape {
   Tensor output_mask;  // output dropout mask (empty when none)
 };
 
-// What the shared code needs to know of a cell and of its options.
+// The shape, dropout and precision of a stacked recurrent layer, whatever its cell.
+struct RecurrentOptions {
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int64_t layers = 1;
+  bool bidirectional = false;
+  float input_dropout = 0.0f;    // on x before the first layer
+  float between_dropout = 0.0f;  // on the output of every layer but the last
+  float output_dropout = 0.0f;   // on the output of the last layer
+  Precision precision = Precision::f32;
+  uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
+};
+
+// What the shared code needs to know of a cell, and the layer's options.
 struct RecurrentSpec {
   const char* name = "";        // the class, in error messages: "Lstm"
   const char* torch_name = "";  // the PyTorch module, in error messages: "LSTM"
@@ -67,32 +81,8 @@ struct RecurrentSpec {
   bool cell_state = false;      // a cell state c next to h (LSTM)
   bool split_bias = false;      // PyTorch's b_ih and b_hh kept apart, else their sum b
   uint64_t init_tag = 0;        // the init stream, distinct per cell
-  int64_t input_size = 0;
-  int64_t hidden_size = 0;
-  int64_t layers = 1;
-  bool bidirectional = false;
-  float input_dropout = 0.0f;
-  float between_dropout = 0.0f;
-  float output_dropout = 0.0f;
-  Precision precision = Precision::f32;
-  uint64_t rng_tag = 0;
+  RecurrentOptions options;
 };
-
-// `spec` with the shape, dropout and precision of a layer's options (LstmOptions, GruOptions,
-// RnnOptions).
-template <class Options>
-RecurrentSpec with_options(RecurrentSpec spec, const Options& options) {
-  spec.input_size = options.input_size;
-  spec.hidden_size = options.hidden_size;
-  spec.layers = options.layers;
-  spec.bidirectional = options.bidirectional;
-  spec.input_dropout = options.input_dropout;
-  spec.between_dropout = options.between_dropout;
-  spec.output_dropout = options.output_dropout;
-  spec.precision = options.precision;
-  spec.rng_tag = options.rng_tag;
-  return spec;
-}
 
 class Recurrent {
  public:
@@ -120,32 +110,55 @@ class Recurrent {
   Recurrent(const Recurrent&) = delete;
   Recurrent& operator=(const Recurrent&) = delete;
 
-  int64_t directions() const { return spec_.bidirectional ? 2 : 1; }
-  int64_t output_size() const { return directions() * spec_.hidden_size; }
-  int64_t state_rows() const { return spec_.layers * directions(); }
+  const RecurrentOptions& options() const { return spec_.options; }
+  // Whether the cell keeps a state c next to h (the LSTM). The other cells ignore c inputs and
+  // leave c outputs untouched.
+  bool has_cell_state() const { return spec_.cell_state; }
+  int64_t directions() const { return spec_.options.bidirectional ? 2 : 1; }
+  int64_t output_size() const { return directions() * spec_.options.hidden_size; }
+  int64_t state_rows() const { return spec_.options.layers * directions(); }
   // Per layer: W_ih, W_hh, then b or b_ih, b_hh.
   std::vector<Parameter*> parameters();
-  // Every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
+  // PyTorch's default: every weight and bias uniform in [-1/sqrt(H), 1/sqrt(H)).
   void init(uint64_t seed);
+  // Dropout masks for one training step come from (seed, rng_tag, step).
   void set_dropout_step(uint64_t seed, uint64_t step);
   void set_training(bool training);
 
-  // For the cells without a cell state (Gru, Rnn; Lstm has the *_with_c calls below):
-  // x [T, B, I]; h0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT [L*D, B, H].
+  // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
+  void forward(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
+               Tensor& cT, RecurrentTape& tape);
+  // diff_y [T, B, D*H]; diff_hT, diff_cT [L*D, B, H] or empty for zeros ->
+  // diff_x [T, B, I]; diff_h0, diff_c0 [L*D, B, H]. Parameter gradients accumulate.
+  void backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
+                const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
+  // The same without cell states (for Gru and Rnn, or an LSTM started from c = 0 whose cT is
+  // not needed): x [T, B, I]; h0 [L*D, B, H] or empty -> y [T, B, D*H]; hT [L*D, B, H].
   void forward(const Tensor& x, const Tensor& h0, Tensor& y, Tensor& hT, RecurrentTape& tape);
-  // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty for zeros -> diff_x [T, B, I];
-  // diff_h0 [L*D, B, H]. Parameter gradients accumulate.
+  // diff_y [T, B, D*H]; diff_hT [L*D, B, H] or empty -> diff_x [T, B, I]; diff_h0 [L*D, B, H].
   void backward(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
                 Tensor& diff_x, Tensor& diff_h0);
-  // Step mode (unidirectional only): begin_steps() once per sequence after the weights changed,
-  // step_forward for t = 0 .. T-1, step_backward for t = T-1 .. 0 (training only), then
-  // end_step_backward() adds the accumulated weight gradients to the grads.
+
+  // Step mode (unidirectional only), one T = 1 primitive per layer built once per batch size,
+  // bound to each step's buffers with set_data_handle (trap 12):
+  //   begin_steps();                       once per sequence, after the weights changed
+  //   step_forward(...) for t = 0 .. T-1   each step with its own tape
+  //   step_backward(...) for t = T-1 .. 0  training only, in reverse order
+  //   end_step_backward();                 adds the accumulated weight gradients to the grads
+  // Stepping through a sequence gives bit-identical results to forward() on it.
   void begin_steps();
-  // x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out [L, B, H].
+  // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
+  void step_forward(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
+                    Tensor& h_out, Tensor& c_out, RecurrentTape& tape);
+  // diff_y_t [B, H]; diff_h_out, diff_c_out [L, B, H] (empty for zeros) -> diff_x_t [B, I];
+  // diff_h_in, diff_c_in [L, B, H].
+  void step_backward(const RecurrentTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
+                     const Tensor& diff_c_out, Tensor& diff_x_t, Tensor& diff_h_in,
+                     Tensor& diff_c_in);
+  // Without cell states: x_t [B, I]; h_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out
+  // [L, B, H], and diff_y_t [B, H]; diff_h_out [L, B, H] -> diff_x_t [B, I]; diff_h_in [L, B, H].
   void step_forward(const Tensor& x_t, const Tensor& h_in, Tensor& y_t, Tensor& h_out,
                     RecurrentTape& tape);
-  // diff_y_t [B, H]; diff_h_out [L, B, H] (empty for zeros) -> diff_x_t [B, I]; diff_h_in
-  // [L, B, H].
   void step_backward(const RecurrentTape& tape, const Tensor& diff_y_t, const Tensor& diff_h_out,
                      Tensor& diff_x_t, Tensor& diff_h_in);
   void end_step_backward();
@@ -158,23 +171,6 @@ class Recurrent {
   void import_torch(const std::map<std::string, Tensor>& state);
 
  protected:
-  // The same with the LSTM's cell state c next to h (without one, c0 is ignored and cT left alone).
-  // x [T, B, I]; h0, c0 [L*D, B, H] or empty for zeros -> y [T, B, D*H]; hT, cT [L*D, B, H].
-  void forward_with_c(const Tensor& x, const Tensor& h0, const Tensor& c0, Tensor& y, Tensor& hT,
-                      Tensor& cT, RecurrentTape& tape);
-  // diff_y [T, B, D*H]; diff_hT, diff_cT [L*D, B, H] or empty for zeros ->
-  // diff_x [T, B, I]; diff_h0, diff_c0 [L*D, B, H]. Parameter gradients accumulate.
-  void backward_with_c(const RecurrentTape& tape, const Tensor& diff_y, const Tensor& diff_hT,
-                       const Tensor& diff_cT, Tensor& diff_x, Tensor& diff_h0, Tensor& diff_c0);
-  // x_t [B, I]; h_in, c_in [L, B, H] (empty for zeros) -> y_t [B, H]; h_out, c_out [L, B, H].
-  void step_forward_with_c(const Tensor& x_t, const Tensor& h_in, const Tensor& c_in, Tensor& y_t,
-                           Tensor& h_out, Tensor& c_out, RecurrentTape& tape);
-  // diff_y_t [B, H]; diff_h_out, diff_c_out [L, B, H] (empty for zeros) -> diff_x_t [B, I];
-  // diff_h_in, diff_c_in [L, B, H].
-  void step_backward_with_c(const RecurrentTape& tape, const Tensor& diff_y_t,
-                            const Tensor& diff_h_out, const Tensor& diff_c_out, Tensor& diff_x_t,
-                            Tensor& diff_h_in, Tensor& diff_c_in);
-
   int64_t layer_input_size(int64_t layer) const;
   // Creates p's forward_training and backward primitives (with user_scratchpad_attr()) on descs.
   virtual void create(const Descs& descs, Primitives& p) const = 0;

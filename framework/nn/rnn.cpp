@@ -5,10 +5,12 @@
 namespace cadenza {
 
 Rnn::Rnn(const RnnOptions& options)
-    : Recurrent(with_options(
-          {.name = "Rnn", .torch_name = "RNN", .gates = 1, .bias_rows = 1, .init_tag = 0x7a9},
-          options)),
-      options_(options),
+    : Recurrent({.name = "Rnn",
+                 .torch_name = "RNN",
+                 .gates = 1,
+                 .bias_rows = 1,
+                 .init_tag = 0x7a9,
+                 .options = options}),
       activation_(options.activation == RnnActivation::tanh ? dnnl::algorithm::eltwise_tanh
                                                             : dnnl::algorithm::eltwise_relu) {}
 

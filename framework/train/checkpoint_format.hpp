@@ -2,20 +2,26 @@
 // Writing, reading and validating one file; the checkpoints/ folder of a run is
 // train/checkpoint_store.hpp. HDF5 itself is reached through core/hdf5.hpp.
 //
-// File layout (magic "CADENZA-CKPT", format_version 2; version 1 files, which lack
-// /epoch_progress, still load):
+// File layout (magic "CADENZA-CKPT", format_version 3; versions 1 and 2 still load: version 1
+// lacks /epoch_progress, and versions 1 and 2 hold LSTM parameters only, named as in version 3):
 //
 //   /                              root group attributes
 //     magic                        string  "CADENZA-CKPT"
-//     format_version               int64   2
+//     format_version               int64   3
 //     config                       string  the resolved experiment config (JSON)
 //     run_id                       string
 //     step                         int64   optimiser updates done when the checkpoint was taken
 //     epoch                        int64   epochs finished
 //     created                      string  UTC time, ISO 8601 ("2024-05-01T12:00:00Z")
 //     checksum                     string  sha256 (hex) of the checksum message below
-//   /params/<parameter name>       float32 datasets with the parameter's shape, e.g.
-//                                  /params/decoder/lstm/layer0/W_ih [4H, I] (PyTorch layout)
+//   /params/<parameter name>       float32 datasets with the parameter's shape, in PyTorch's
+//                                  layout, grouped by cell (added in version 3: gru, rnn):
+//                                  /params/decoder/lstm/layer0/W_ih [4H, I], .../W_hh [4H, H],
+//                                    .../b [4H] (PyTorch's bias_ih + bias_hh);
+//                                  /params/decoder/gru/layer0/W_ih [3H, I], .../W_hh [3H, H],
+//                                    .../b_ih [3H], .../b_hh [3H] (gates r, z, n, kept apart);
+//                                  /params/decoder/rnn/layer0/W_ih [H, I], .../W_hh [H, H],
+//                                    .../b [H] (the summed bias); bidirectional layers [2, ...]
 //   /optimizer                     attributes name (string: adam | adamw | sgd | rmsprop) and
 //                                  step (int64: updates applied)
 //     <parameter name>/<slot>      float32, the parameter's shape; slot = exp_avg, exp_avg_sq
@@ -61,7 +67,7 @@
 namespace cadenza {
 
 inline constexpr std::string_view kCheckpointMagic = "CADENZA-CKPT";
-inline constexpr int64_t kCheckpointFormatVersion = 2;
+inline constexpr int64_t kCheckpointFormatVersion = 3;
 inline constexpr int64_t kOldestCheckpointFormatVersion = 1;
 
 struct CheckpointContents {

@@ -1,7 +1,9 @@
 // nn benchmarks. GFLOP/s user counters; the "gemm" benchmark measures the sgemm peak in the same
-// run so that LSTM efficiency is a ratio measured on the same (shared, noisy) machine.
-// LSTM: 2 layers, input 88, T = 128; forward FLOPs per layer = 2 * 4H * (I_l + H) * B * T,
-// forward + backward = 3 x forward.
+// run so that the recurrent layers' efficiency is a ratio measured on the same (shared, noisy)
+// machine. Recurrent layers: 2 layers, input 88, T = 128; forward FLOPs per layer =
+// 2 * G*H * (I_l + H) * B * T with G gate blocks (LSTM 4, GRU 3, plain RNN 1), forward + backward
+// = 3 x forward. So a GRU layer's fwd+bwd is 3 x 2*3H(I+H)*B*T; the gates' elementwise work and
+// the lbr-GRU's extra recurrent bias are not counted.
 #include <benchmark/benchmark.h>
 
 #include "core/rng.hpp"
@@ -9,6 +11,7 @@
 #include "nn/attention.hpp"
 #include "nn/losses.hpp"
 #include "nn/lstm.hpp"
+#include "nn/recurrent_cells.hpp"
 
 namespace cadenza {
 namespace {
@@ -43,38 +46,51 @@ BENCHMARK(BM_gemm_sgemm)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-void lstm_fwd_bwd(benchmark::State& state, Precision precision) {
+// Forward FLOPs of a 2-layer stack with `gates` gate blocks (see the top of the file).
+double recurrent_forward_flops(double gates, int64_t input, int64_t hidden, int64_t batch,
+                               int64_t steps) {
+  double forward = 0.0;
+  for (int64_t in : {input, hidden}) {
+    forward += 2.0 * gates * static_cast<double>(hidden * (in + hidden) * batch * steps);
+  }
+  return forward;
+}
+
+void recurrent_fwd_bwd(benchmark::State& state, RecurrentCell cell, double gates,
+                       Precision precision) {
   const int64_t hidden = state.range(0), batch = state.range(1), steps = 128, input = 88;
-  LstmOptions o;
+  RecurrentOptions o;
   o.input_size = input;
   o.hidden_size = hidden;
   o.layers = 2;
   o.precision = precision;
-  Lstm lstm(o);
-  lstm.init(1);
+  const auto layer = make_recurrent(cell, o);
+  layer->init(1);
   const Tensor x = random_tensor({steps, batch, input}, 3);
   const Tensor dy = random_tensor({steps, batch, hidden}, 4);
   Tensor y, hT, cT, dx, dh0, dc0;
-  LstmTape tape;
+  RecurrentTape tape;
   // Warm-up outside the timing: builds the primitives for this shape (cached afterwards).
-  lstm.forward(x, Tensor(), Tensor(), y, hT, cT, tape);
-  lstm.backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
+  layer->forward(x, Tensor(), Tensor(), y, hT, cT, tape);
+  layer->backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
   for (auto _ : state) {
-    zero_grads(lstm.parameters());
-    lstm.forward(x, Tensor(), Tensor(), y, hT, cT, tape);
-    lstm.backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
+    zero_grads(layer->parameters());
+    layer->forward(x, Tensor(), Tensor(), y, hT, cT, tape);
+    layer->backward(tape, dy, Tensor(), Tensor(), dx, dh0, dc0);
   }
-  double forward = 0.0;
-  for (int64_t in : {input, hidden}) {
-    forward += 2.0 * 4.0 * static_cast<double>(hidden * (in + hidden) * batch * steps);
-  }
-  set_gflops(state, 3.0 * forward);
+  set_gflops(state, 3.0 * recurrent_forward_flops(gates, input, hidden, batch, steps));
 }
 void BM_lstm_f32_fwd_bwd(benchmark::State& state) {
-  lstm_fwd_bwd(state, Precision::f32);
+  recurrent_fwd_bwd(state, RecurrentCell::lstm, 4, Precision::f32);
 }
 void BM_lstm_bf16_fwd_bwd(benchmark::State& state) {
-  lstm_fwd_bwd(state, Precision::bf16);
+  recurrent_fwd_bwd(state, RecurrentCell::lstm, 4, Precision::bf16);
+}
+void BM_gru_f32_fwd_bwd(benchmark::State& state) {
+  recurrent_fwd_bwd(state, RecurrentCell::gru, 3, Precision::f32);
+}
+void BM_rnn_tanh_f32_fwd_bwd(benchmark::State& state) {
+  recurrent_fwd_bwd(state, RecurrentCell::rnn_tanh, 1, Precision::f32);
 }
 BENCHMARK(BM_lstm_f32_fwd_bwd)
     ->ArgsProduct({{256, 512}, {32, 64}})
@@ -82,6 +98,16 @@ BENCHMARK(BM_lstm_f32_fwd_bwd)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_lstm_bf16_fwd_bwd)
+    ->ArgsProduct({{256, 512}, {32, 64}})
+    ->ArgNames({"H", "B"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_gru_f32_fwd_bwd)
+    ->ArgsProduct({{256, 512}, {32, 64}})
+    ->ArgNames({"H", "B"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_rnn_tanh_f32_fwd_bwd)
     ->ArgsProduct({{256, 512}, {32, 64}})
     ->ArgNames({"H", "B"})
     ->UseRealTime()
@@ -113,11 +139,7 @@ void BM_lstm_f32_stepwise_fwd_bwd(benchmark::State& state) {
     }
     lstm.end_step_backward();
   }
-  double forward = 0.0;
-  for (int64_t in : {input, hidden}) {
-    forward += 2.0 * 4.0 * static_cast<double>(hidden * (in + hidden) * batch * steps);
-  }
-  set_gflops(state, 3.0 * forward);
+  set_gflops(state, 3.0 * recurrent_forward_flops(4, input, hidden, batch, steps));
 }
 BENCHMARK(BM_lstm_f32_stepwise_fwd_bwd)
     ->Args({256, 32})

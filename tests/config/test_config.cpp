@@ -152,6 +152,24 @@ TEST(Config, CombinationsAreChecked) {
   expect_config_error(dir / "e.json", {"model.type=seq2seq"}, {"data.framing", "segments"});
   expect_config_error(dir / "e.json", {"data.framing=segments"}, {"seq2seq"});
   expect_config_error(dir / "e.json", {"name=a/b"}, {"'name'", "folder name"});
+  expect_config_error(dir / "e.json", {"model.encoder_cell=gru"},
+                      {"model.encoder_cell", "seq2seq", "model.cell"});
+}
+
+// model.encoder_cell follows model.cell unless it names its own cell.
+TEST(Config, EncoderCellIsTheDecodersUnlessSet) {
+  ScratchDir dir;
+  write(dir / "e.json", R"({"model": {"type": "seq2seq", "cell": "gru"},
+                            "data": {"framing": "segments"}})");
+  const auto same = resolve_experiment(dir / "e.json", {});
+  EXPECT_EQ(same.config.model.cell, Cell::gru);
+  EXPECT_EQ(same.canonical["model"]["encoder_cell"], "same");
+  EXPECT_EQ(encoder_cell_of(same.config.model), Cell::gru);
+  const auto own = resolve_experiment(dir / "e.json", {"model.encoder_cell=rnn_relu"});
+  EXPECT_EQ(encoder_cell_of(own.config.model), Cell::rnn_relu);
+  EXPECT_NE(own.run_id, same.run_id);
+  expect_config_error(dir / "e.json", {"model.cell=lstm2"},
+                      {"'model.cell'", "lstm | gru | rnn_tanh | rnn_relu"});
 }
 
 TEST(Config, HashIsCanonical) {

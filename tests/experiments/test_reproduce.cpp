@@ -38,6 +38,8 @@ TEST(Reproduce, ListShowsEveryShippedReproductionWithItsTarget) {
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"bai2018_lstm_jsb", "bai2018/lstm on JSB_Chorales"},
       {"bai2018_lstm_nottingham", "bai2018/lstm on Nottingham"},
+      {"bai2018_gru_jsb", "bai2018/gru on JSB_Chorales"},
+      {"bai2018_gru_nottingham", "bai2018/gru on Nottingham"},
       {"boulanger2012_rnn_jsb", "boulanger2012/rnn on JSB_Chorales"},
       {"boulanger2012_rnn_nottingham", "boulanger2012/rnn on Nottingham"},
       {"boulanger2012_rnn_musedata", "boulanger2012/rnn on MuseData"},

@@ -220,5 +220,10 @@ INSTANTIATE_TEST_SUITE_P(
                               AttentionStyle::bahdanau, 6, false}),
     [](const ::testing::TestParamInfo<Variant>& entry) { return std::string(entry.param.name); });
 
+INSTANTIATE_TEST_SUITE_P(Cells, StepGeneration, ::testing::ValuesIn(testing::other_cell_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
+
 }  // namespace
 }  // namespace cadenza

@@ -1,8 +1,10 @@
-// The model variants the model-level tests run over (gradients in tests/models, step-wise
-// generation in tests/generate): one struct, its name in test listings, and its config.
+// The model variants the model-level tests run over (gradients and sizes in tests/models, step-wise
+// generation in tests/generate): one struct, its name in test listings, and its config; and the
+// variants with other cells than the LSTM, which every one of those tests runs too.
 #pragma once
 
 #include <ostream>
+#include <vector>
 
 #include "config/experiment_config.hpp"
 
@@ -15,6 +17,8 @@ struct ModelVariant {
   config::AttentionStyle style;
   int encoder_hidden;
   bool bidirectional;
+  config::Cell cell = config::Cell::lstm;
+  config::EncoderCell encoder_cell = config::EncoderCell::same;
 };
 
 // Names the variant in test listings (ctest shows the parameter).
@@ -32,7 +36,44 @@ inline config::ModelConfig variant_config(const ModelVariant& variant, int hidde
   config.hidden_size = hidden_size;
   config.encoder_hidden_size = variant.encoder_hidden;
   config.bidirectional_encoder = variant.bidirectional;
+  config.cell = variant.cell;
+  config.encoder_cell = variant.encoder_cell;
   return config;
+}
+
+// GRU and plain-RNN models: the lm, seq2seq with and without a bridge, one variant of each
+// attention style per cell, and encoders and decoders of different cells (an LSTM decoder after a
+// GRU starts from c = 0; an LSTM encoder's c is dropped before a GRU).
+inline std::vector<ModelVariant> other_cell_variants() {
+  using config::AttentionKind;
+  using config::AttentionStyle;
+  using config::Cell;
+  using config::EncoderCell;
+  using config::ModelType;
+  constexpr auto lm = ModelType::lm;
+  constexpr auto seq2seq = ModelType::seq2seq;
+  constexpr auto luong = AttentionStyle::luong;
+  constexpr auto bahdanau = AttentionStyle::bahdanau;
+  return {
+      {"lm_gru", lm, AttentionKind::none, luong, 0, false, Cell::gru},
+      {"lm_rnn_tanh", lm, AttentionKind::none, luong, 0, false, Cell::rnn_tanh},
+      {"lm_rnn_relu", lm, AttentionKind::none, luong, 0, false, Cell::rnn_relu},
+      {"seq2seq_gru", seq2seq, AttentionKind::none, luong, 0, false, Cell::gru},
+      {"seq2seq_rnn_tanh_bridge_bidir", seq2seq, AttentionKind::none, luong, 3, true,
+       Cell::rnn_tanh},
+      {"luong_general_gru_bridge_bidir", seq2seq, AttentionKind::general, luong, 3, true,
+       Cell::gru},
+      {"luong_dot_rnn_tanh", seq2seq, AttentionKind::dot, luong, 0, false, Cell::rnn_tanh},
+      {"bahdanau_additive_gru", seq2seq, AttentionKind::additive, bahdanau, 0, false, Cell::gru},
+      {"bahdanau_general_rnn_tanh_bridge", seq2seq, AttentionKind::general, bahdanau, 3, false,
+       Cell::rnn_tanh},
+      {"gru_encoder_lstm_decoder", seq2seq, AttentionKind::none, luong, 0, false, Cell::lstm,
+       EncoderCell::gru},
+      {"lstm_encoder_gru_decoder_luong_bridge_bidir", seq2seq, AttentionKind::general, luong, 3,
+       true, Cell::gru, EncoderCell::lstm},
+      {"lstm_encoder_rnn_relu_decoder_bahdanau", seq2seq, AttentionKind::additive, bahdanau, 0,
+       false, Cell::rnn_relu, EncoderCell::lstm},
+  };
 }
 
 }  // namespace cadenza::testing

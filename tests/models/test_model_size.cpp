@@ -69,5 +69,7 @@ TEST(ModelSize, MemoryEstimateGrowsWithTheModelAndTheBatch) {
       << "Adam: the values and two slots";
 }
 
+INSTANTIATE_TEST_SUITE_P(Cells, ModelSize, ::testing::ValuesIn(testing::other_cell_variants()));
+
 }  // namespace
 }  // namespace cadenza

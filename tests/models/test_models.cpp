@@ -82,8 +82,12 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
     return value.total / static_cast<double>(value.scored_frames);
   };
 
-  const float eps = 1e-2f;
-  int checked = 0;
+  // A relu has kinks: where a step of eps moves some pre-activation across 0, the central
+  // difference mixes the slopes of both sides and means nothing. For relu cells such elements are
+  // recognised by their one-sided differences disagreeing, and skipped (at most a quarter).
+  const bool kinked = variant.cell == config::Cell::rnn_relu;
+  const float eps = kinked ? 1e-3f : 1e-2f;
+  int checked = 0, skipped = 0;
   for (const auto& named : parameters) {
     Tensor& value = named.parameter->value;
     const Tensor& grad = named.parameter->grad;
@@ -97,12 +101,21 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
       const double minus = mean_loss();
       value[i] = original;
       const double numeric = (plus - minus) / (2.0 * eps);
-      EXPECT_NEAR(grad[i], numeric, 2e-3 + 2e-2 * std::abs(numeric))
+      const double tolerance = 2e-3 + 2e-2 * std::abs(numeric);
+      if (kinked) {
+        const double at = mean_loss();
+        if (std::abs((plus - at) - (at - minus)) / eps > tolerance) {
+          ++skipped;
+          continue;
+        }
+      }
+      EXPECT_NEAR(grad[i], numeric, tolerance)
           << variant.name << " " << named.name << "[" << i << "]";
       ++checked;
     }
   }
   EXPECT_GT(checked, 20);
+  EXPECT_LE(4 * skipped, checked) << skipped << " elements sat on a relu kink";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -126,6 +139,11 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Variant>& param_info) {
       return std::string(param_info.param.name);
     });
+
+INSTANTIATE_TEST_SUITE_P(Cells, ModelGradients, ::testing::ValuesIn(testing::other_cell_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
 
 }  // namespace
 }  // namespace cadenza

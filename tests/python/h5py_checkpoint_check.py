@@ -8,7 +8,8 @@ or prints the problems and exits 1.
        h5py_checkpoint_check.py --drop KEY CHECKPOINT removes one entry (a dataset path or
 "/object@attribute") and stores a new, valid checksum: a well-signed but incomplete file.
        h5py_checkpoint_check.py --as-version-1 CHECKPOINT rewrites the file as format version 1
-wrote it (no /epoch_progress group), re-signed.
+wrote it (no /epoch_progress group), re-signed; --as-version-2 as version 2 wrote it (an LSTM
+checkpoint's layout is the same; only the version differs), re-signed.
 """
 import hashlib
 import json
@@ -81,11 +82,24 @@ def as_version_1(path):
     return 0
 
 
+def as_version_2(path):
+    with h5py.File(path, "r+") as f:
+        names = []
+        f["params"].visit(names.append)
+        assert not any(group in ("gru", "rnn") for name in names for group in name.split("/")), \
+            "version 2 held LSTM parameters only"
+        f.attrs["format_version"] = np.int64(2)
+        f.attrs["checksum"] = checksum(entries_of(f))
+    return 0
+
+
 def main():
     if sys.argv[1] == "--drop":
         return drop_and_resign(sys.argv[2], sys.argv[3])
     if sys.argv[1] == "--as-version-1":
         return as_version_1(sys.argv[2])
+    if sys.argv[1] == "--as-version-2":
+        return as_version_2(sys.argv[2])
     problems = []
     found = {}
     with h5py.File(sys.argv[1], "r") as f:
@@ -99,7 +113,7 @@ def main():
             return 1
         if text(root["magic"]) != "CADENZA-CKPT":
             problems.append(f"magic is {root['magic']!r}")
-        if int(root["format_version"]) != 2:
+        if int(root["format_version"]) != 3:
             problems.append(f"format_version is {root['format_version']}")
         found["config"] = json.loads(text(root["config"]))
         found["run_id"] = text(root["run_id"])

@@ -1,4 +1,5 @@
-"""Loads a cadenza lm checkpoint with h5py into torch.nn.LSTM + torch.nn.Linear and computes the
+"""Loads a cadenza lm checkpoint with h5py into torch.nn.LSTM, torch.nn.GRU or torch.nn.RNN (by its
+model.cell) + torch.nn.Linear and computes the
 test nll of a cadenza dataset with the full-sequence protocol: for each sequence, frames 1..T-1
 predict frames 2..T; Bernoulli nll summed over keys, total over the split / scored frames.
 
@@ -23,15 +24,29 @@ def main():
     model_config = config["model"]
     assert model_config["type"] == "lm", model_config
     layers, hidden = model_config["layers"], model_config["hidden_size"]
-    lstm = torch.nn.LSTM(input_size=88, hidden_size=hidden, num_layers=layers).double()
+    cell = model_config.get("cell", "lstm")
+    if cell == "lstm":
+        group, gates, recurrent = "lstm", 4, torch.nn.LSTM(input_size=88, hidden_size=hidden, num_layers=layers)
+    elif cell == "gru":
+        group, gates, recurrent = "gru", 3, torch.nn.GRU(input_size=88, hidden_size=hidden, num_layers=layers)
+    else:
+        nonlinearity = {"rnn_tanh": "tanh", "rnn_relu": "relu"}[cell]
+        group, gates, recurrent = "rnn", 1, torch.nn.RNN(input_size=88, hidden_size=hidden, num_layers=layers,
+                                                         nonlinearity=nonlinearity)
+    recurrent = recurrent.double()
     output = torch.nn.Linear(hidden, 88).double()
     with torch.no_grad():
         for layer in range(layers):
-            prefix = f"decoder/lstm/layer{layer}/"
-            getattr(lstm, f"weight_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "W_ih"].reshape(4 * hidden, -1)))
-            getattr(lstm, f"weight_hh_l{layer}").copy_(torch.from_numpy(params[prefix + "W_hh"].reshape(4 * hidden, hidden)))
-            getattr(lstm, f"bias_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "b"].reshape(4 * hidden)))
-            getattr(lstm, f"bias_hh_l{layer}").zero_()
+            prefix = f"decoder/{group}/layer{layer}/"
+            weight = lambda name, cols: torch.from_numpy(params[prefix + name].reshape(gates * hidden, cols))
+            getattr(recurrent, f"weight_ih_l{layer}").copy_(weight("W_ih", -1))
+            getattr(recurrent, f"weight_hh_l{layer}").copy_(weight("W_hh", hidden))
+            if group == "gru":  # b_ih and b_hh kept apart, as the linear-before-reset GRU needs
+                getattr(recurrent, f"bias_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "b_ih"].reshape(-1)))
+                getattr(recurrent, f"bias_hh_l{layer}").copy_(torch.from_numpy(params[prefix + "b_hh"].reshape(-1)))
+            else:  # one summed bias
+                getattr(recurrent, f"bias_ih_l{layer}").copy_(torch.from_numpy(params[prefix + "b"].reshape(-1)))
+                getattr(recurrent, f"bias_hh_l{layer}").zero_()
         output.weight.copy_(torch.from_numpy(params["decoder/output/W"]))
         output.bias.copy_(torch.from_numpy(params["decoder/output/b"]))
     with h5py.File(dataset_path, "r") as data:
@@ -44,7 +59,7 @@ def main():
             sequence = torch.from_numpy(rolls[offsets[i]:offsets[i + 1]])
             if sequence.shape[0] < 2:
                 continue
-            hidden_states, _ = lstm(sequence[:-1].unsqueeze(1))
+            hidden_states, _ = recurrent(sequence[:-1].unsqueeze(1))
             logits = output(hidden_states.squeeze(1))
             total += loss(logits, sequence[1:]).item()
             frames += sequence.shape[0] - 1

@@ -391,5 +391,18 @@ TEST(CheckpointH5py, VersionOneFilesStillLoad) {
   expect_same_contents(loaded, expected);
 }
 
+// Format version 3 added the GRU and plain-RNN parameter groups; an LSTM checkpoint's layout is
+// unchanged. A file as version 2 wrote it still loads, whole.
+TEST(CheckpointH5py, VersionTwoLstmFilesStillLoad) {
+  const ScratchDir scratch;
+  const fs::path path = scratch / "ckpt-2.h5";
+  const CheckpointContents saved = sample_contents(1);
+  save_checkpoint(path, saved);
+  const auto run = testing::run_python_script("h5py_checkpoint_check.py",
+                                              "--as-version-2 '" + path.string() + "'");
+  ASSERT_EQ(run.status, 0) << run.output;
+  expect_same_contents(load_checkpoint(path), saved);
+}
+
 }  // namespace
 }  // namespace cadenza

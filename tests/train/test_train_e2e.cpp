@@ -224,9 +224,14 @@ TEST(TrainE2E, CompletedRunSaysSoAndForceRetrains) {
   EXPECT_FALSE(std::filesystem::exists(dir / "runs2"));
 }
 
-TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
+// Trains the smoke lm with `cell`; `cadenza eval` gives the logged test metrics again, and the
+// best checkpoint, read with h5py into PyTorch's LSTM, GRU or RNN and Linear, gives the same
+// test nll (tests/python/torch_checkpoint_nll.py).
+void expect_eval_and_pytorch_agree(const std::string& cell) {
   ScratchDir dir;
-  const auto run_dir = train(smoke_experiment(dir, "evaluated", ""), dir / "runs");
+  const auto run_dir =
+      train(smoke_experiment(dir, "evaluated-" + cell, R"(, "model": {"cell": ")" + cell + "\"}"),
+            dir / "runs");
   const auto logged = metrics_without_timings(run_dir).back();
   const auto eval = run_cadenza("eval '" + run_dir.string() + "' --split test");
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
@@ -248,6 +253,18 @@ TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
   const auto torch_result = nlohmann::json::parse(torch.out);
   EXPECT_EQ(torch_result["frames"], logged["frames"]);
   EXPECT_NEAR(torch_result["nll"].get<double>(), logged["nll"].get<double>(), 1e-4);
+}
+
+TEST(TrainE2E, EvalReproducesTheLoggedTestMetricsAndPyTorchAgrees) {
+  expect_eval_and_pytorch_agree("lstm");
+}
+
+TEST(TrainE2E, GruCheckpointInPyTorchGivesTheSameTestNll) {
+  expect_eval_and_pytorch_agree("gru");
+}
+
+TEST(TrainE2E, RnnCheckpointInPyTorchGivesTheSameTestNll) {
+  expect_eval_and_pytorch_agree("rnn_tanh");
 }
 
 }  // namespace
