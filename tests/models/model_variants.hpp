@@ -41,6 +41,25 @@ inline config::ModelConfig variant_config(const ModelVariant& variant, int hidde
   return config;
 }
 
+// LSTM models: the lm, seq2seq with and without a bridge from a bidirectional encoder, and every
+// attention score in both styles (the gradient and size tests run these).
+inline std::vector<ModelVariant> lstm_variants() {
+  using config::AttentionKind;
+  using config::ModelType;
+  constexpr auto luong = config::AttentionStyle::luong;
+  constexpr auto bahdanau = config::AttentionStyle::bahdanau;
+  return {
+      {"lm", ModelType::lm, AttentionKind::none, luong, 0, false},
+      {"seq2seq", ModelType::seq2seq, AttentionKind::none, luong, 0, false},
+      {"seq2seq_bridge_bidir", ModelType::seq2seq, AttentionKind::none, luong, 3, true},
+      {"luong_dot", ModelType::seq2seq, AttentionKind::dot, luong, 0, false},
+      {"luong_general", ModelType::seq2seq, AttentionKind::general, luong, 3, true},
+      {"luong_additive", ModelType::seq2seq, AttentionKind::additive, luong, 0, false},
+      {"bahdanau_general", ModelType::seq2seq, AttentionKind::general, bahdanau, 0, false},
+      {"bahdanau_additive", ModelType::seq2seq, AttentionKind::additive, bahdanau, 3, true},
+  };
+}
+
 // GRU and plain-RNN models: the lm, seq2seq with and without a bridge, one variant of each
 // attention style per cell, and encoders and decoders of different cells (an LSTM decoder after a
 // GRU starts from c = 0; an LSTM encoder's c is dropped before a GRU).

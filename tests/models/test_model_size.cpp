@@ -10,9 +10,6 @@
 namespace cadenza {
 namespace {
 
-using config::AttentionKind;
-using config::AttentionStyle;
-using config::ModelType;
 using testing::ModelVariant;
 
 class ModelSize : public ::testing::TestWithParam<ModelVariant> {};
@@ -33,24 +30,7 @@ TEST_P(ModelSize, ParameterCountFromTheConfigEqualsTheBuiltModel) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Variants, ModelSize,
-    ::testing::Values(ModelVariant{"lm", ModelType::lm, AttentionKind::none, AttentionStyle::luong,
-                                   0, false},
-                      ModelVariant{"seq2seq", ModelType::seq2seq, AttentionKind::none,
-                                   AttentionStyle::luong, 0, false},
-                      ModelVariant{"seq2seq_bridge_bidir", ModelType::seq2seq, AttentionKind::none,
-                                   AttentionStyle::luong, 3, true},
-                      ModelVariant{"luong_dot", ModelType::seq2seq, AttentionKind::dot,
-                                   AttentionStyle::luong, 0, false},
-                      ModelVariant{"luong_general", ModelType::seq2seq, AttentionKind::general,
-                                   AttentionStyle::luong, 3, true},
-                      ModelVariant{"luong_additive", ModelType::seq2seq, AttentionKind::additive,
-                                   AttentionStyle::luong, 0, false},
-                      ModelVariant{"bahdanau_general", ModelType::seq2seq, AttentionKind::general,
-                                   AttentionStyle::bahdanau, 0, false},
-                      ModelVariant{"bahdanau_additive", ModelType::seq2seq, AttentionKind::additive,
-                                   AttentionStyle::bahdanau, 3, true}));
+INSTANTIATE_TEST_SUITE_P(Variants, ModelSize, ::testing::ValuesIn(testing::lstm_variants()));
 
 // The estimate grows with what drives it and refuses nothing a small model needs.
 TEST(ModelSize, MemoryEstimateGrowsWithTheModelAndTheBatch) {

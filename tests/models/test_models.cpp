@@ -13,8 +13,6 @@
 namespace cadenza {
 namespace {
 
-using config::AttentionKind;
-using config::AttentionStyle;
 using config::ModelType;
 
 constexpr int kPitches = 5;
@@ -118,27 +116,10 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
   EXPECT_LE(4 * skipped, checked) << skipped << " elements sat on a relu kink";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Variants, ModelGradients,
-    ::testing::Values(Variant{"lm", ModelType::lm, AttentionKind::none, AttentionStyle::luong, 0,
-                              false},
-                      Variant{"seq2seq", ModelType::seq2seq, AttentionKind::none,
-                              AttentionStyle::luong, 0, false},
-                      Variant{"seq2seq_bridge_bidir", ModelType::seq2seq, AttentionKind::none,
-                              AttentionStyle::luong, 3, true},
-                      Variant{"luong_dot", ModelType::seq2seq, AttentionKind::dot,
-                              AttentionStyle::luong, 0, false},
-                      Variant{"luong_general", ModelType::seq2seq, AttentionKind::general,
-                              AttentionStyle::luong, 3, true},
-                      Variant{"luong_additive", ModelType::seq2seq, AttentionKind::additive,
-                              AttentionStyle::luong, 0, false},
-                      Variant{"bahdanau_general", ModelType::seq2seq, AttentionKind::general,
-                              AttentionStyle::bahdanau, 0, false},
-                      Variant{"bahdanau_additive", ModelType::seq2seq, AttentionKind::additive,
-                              AttentionStyle::bahdanau, 3, true}),
-    [](const ::testing::TestParamInfo<Variant>& param_info) {
-      return std::string(param_info.param.name);
-    });
+INSTANTIATE_TEST_SUITE_P(Variants, ModelGradients, ::testing::ValuesIn(testing::lstm_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Cells, ModelGradients, ::testing::ValuesIn(testing::other_cell_variants()),
                          [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
