@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "experiments/published.hpp"
 #include "experiments/reproduction.hpp"
@@ -129,8 +130,11 @@ void add_reproduce_command(CLI::App& app, Action& action) {
       const double tolerance_pct = tolerance_given ? options->tolerance_pct : target.tolerance_pct;
       const ReproductionVerdict verdict =
           judge_reproduction(plan, folder, judged, number, tolerance_pct);
+      const std::string verdict_line = verdict_json(reproduction, verdict).dump();
+      // The verdict is kept beside the runs it rests on, so a committed study folder carries it.
+      write_file_atomic(folder / "verdict.json", verdict_line + "\n");
       fmt::print("{}", format_verdict(reproduction, verdict));
-      fmt::print("{}\n", verdict_json(reproduction, verdict).dump());
+      fmt::print("{}\n", verdict_line);
       return verdict.within ? 0 : kExitMissedPublished;
     };
   });

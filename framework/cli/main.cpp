@@ -23,8 +23,11 @@ std::string& mutable_command_line() {
 }
 
 int run(int argc, char** argv) {
-  for (int i = 0; i < argc; ++i)
-    mutable_command_line() += (i > 0 ? " " : "") + std::string(argv[i]);
+  // The program is recorded by name, not by its path: run records are committed, and the
+  // binary's location is a fact about one machine (the manifest names the commit instead).
+  mutable_command_line() = "cadenza";
+  for (int i = 1; i < argc; ++i)
+    mutable_command_line() += " " + std::string(argv[i]);
   CLI::App app{"cadenza: reproducible LSTM encoder-decoder experiments for symbolic music"};
   app.require_subcommand(1);
   app.set_version_flag("--version", CADENZA_VERSION);

@@ -39,8 +39,10 @@ std::string host_name() {
   return name;
 }
 
-std::string join_words(const std::vector<std::string>& words) {
-  return fmt::format("{}", fmt::join(words, " "));
+// A worker's command as the run record keeps it: the program by name, not by the binary's
+// path on this machine (records are committed; the manifest names the commit).
+std::string recorded_command(const std::vector<std::string>& argv) {
+  return fmt::format("cadenza {}", fmt::join(argv.begin() + 1, argv.end(), " "));
 }
 
 struct Attempt {
@@ -170,7 +172,7 @@ class Runner {
                    {"host", host_},
                    {"started", utc_timestamp()},
                    {"compute_cores", grant.cpus.size()},
-                   {"command", join_words(argv)},
+                   {"command", recorded_command(argv)},
                    {"log", fs::relative(files.log, folder_).generic_string()}});
     write_run_record(files.record, record);
     fs::create_directories(files.log.parent_path());

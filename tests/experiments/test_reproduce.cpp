@@ -110,6 +110,8 @@ TEST(Reproduce, ResumesAfterAKillThenJudgesAgainstThePublishedNumber) {
   EXPECT_NEAR(verdict["relative_pct"].get<double>(), 100.0 * (mean - 8.45) / 8.45, 1e-9);
   EXPECT_EQ(verdict["tolerance_pct"], 2.0);
   EXPECT_FALSE(verdict["within"]);
+  EXPECT_EQ(nlohmann::json::parse(testing::slurp(folder / "verdict.json")), verdict)
+      << "the sweep folder keeps the printed verdict";
   for (const char* fragment :
        {"published   8.4500  bai2018/lstm [verified]", "mean ± std over n = 2 seeds",
         "MISSED: worse than the published number by", "tolerance ±2.00%"}) {
@@ -122,6 +124,9 @@ TEST(Reproduce, ResumesAfterAKillThenJudgesAgainstThePublishedNumber) {
   EXPECT_TRUE(contains(within.out, "REPRODUCED: within ±50.00%")) << within.out;
   EXPECT_FALSE(contains(within.err, "] start ")) << within.err;
   EXPECT_EQ(last_json_line(within.out)["ours"]["mean"], verdict["ours"]["mean"]);
+  EXPECT_EQ(nlohmann::json::parse(testing::slurp(folder / "verdict.json")),
+            last_json_line(within.out))
+      << "the kept verdict is the latest one";
 
   const auto unknown = run_cadenza("reproduce tiny_bai2018" + folders);
   EXPECT_EQ(unknown.exit_code, 2);

@@ -93,6 +93,12 @@ TEST(SweepRun, SmokeSweepWithTwoJobsThenStatusThenAFastRerun) {
     EXPECT_EQ(record["state"], "completed");
     EXPECT_EQ(record["attempts"], 1);
     EXPECT_EQ(record["exit_code"], 0);
+    // Records are committed (results/studies/), so they name the program, not its path here.
+    for (const std::string command :
+         {record["command"].get<std::string>(), manifest["command_line"].get<std::string>()}) {
+      EXPECT_TRUE(command.starts_with("cadenza train ")) << command;
+      EXPECT_FALSE(contains(command, CADENZA_BINARY)) << command;
+    }
     const auto log = testing::slurp(folder / record["log"].get<std::string>());
     EXPECT_TRUE(contains(log, "===== cadenza sweep: attempt 1 of run")) << log;
     for (const char* cpu_list : {"cores 0)", "cores 1)"}) {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs reproductions of experiments/reproduce/ into results/studies/<name>/, one after the
+# other, resumably, and regenerates each one's comparison from its records.
+#
+#   scripts/study.sh [--jobs N] NAME...      e.g. scripts/study.sh --jobs 2 bai2018_gru_jsb
+#
+# Each NAME is `cadenza reproduce NAME --sweeps-dir results/studies`: the sweep's state, every
+# run's config.json, manifest.json, metrics.jsonl/.csv and log, and the verdict.json of the
+# reproduction land in results/studies/NAME/; then `cadenza compare results/studies/NAME` writes
+# results/studies/NAME/compare/. These records are what results/README.md rests on and are
+# committed; the checkpoints beside them are not (.gitignore). Killed at any moment, the script
+# continues where it stopped when run again: finished runs are skipped, unfinished ones resume
+# from their checkpoints. A reproduction that trains fine but misses the published number
+# (exit 6) is a result, not an error: the script goes on to the next NAME.
+#
+# Run from the project root; the binary is $CADENZA, by default build/cadenza.
+set -euo pipefail
+
+jobs=1
+if [[ "${1:-}" == "--jobs" ]]; then
+  jobs="${2:?--jobs needs a number}"
+  shift 2
+fi
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 [--jobs N] NAME...   (names: build/cadenza reproduce --list)" >&2
+  exit 2
+fi
+cadenza="${CADENZA:-build/cadenza}"
+studies=results/studies
+
+for name in "$@"; do
+  echo "study: $name ($(date -u +%FT%TZ))"
+  status=0
+  "$cadenza" reproduce "$name" --jobs "$jobs" --sweeps-dir "$studies" || status=$?
+  if [[ $status -ne 0 && $status -ne 6 ]]; then
+    echo "study: $name stopped with exit $status; rerun to resume" >&2
+    exit "$status"
+  fi
+  "$cadenza" compare "$studies/$name" --metrics nll,acc,f1 > /dev/null
+  echo "study: $name done ($(date -u +%FT%TZ)), verdict in $studies/$name/verdict.json"
+done
