@@ -177,6 +177,26 @@ std::vector<std::string> all_declared_paths() {
   return paths;
 }
 
+// What the hash covers: the canonical config without the keys that hold their schema default
+// (and without sections left empty). A key added to the schema with a default that keeps the
+// old behaviour therefore leaves every run id as it was, and studies in progress find their runs
+// again under the new binary. The price: a default must never change meaning (docs/configs.md).
+Json identity_of(const Json& canonical) {
+  Json identity = canonical;
+  for (const auto& key : schema_keys()) {
+    std::string pointer = "/" + key.path;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    const Json::json_pointer at(pointer);
+    if (!identity.contains(at) || identity.at(at) != key.default_value) continue;
+    identity.at(at.parent_pointer()).erase(at.back());
+    for (auto section = at.parent_pointer(); !section.empty(); section = section.parent_pointer()) {
+      if (!identity.at(section).empty()) break;
+      identity.at(section.parent_pointer()).erase(section.back());
+    }
+  }
+  return identity;
+}
+
 ResolvedConfig resolve_with_origins(const Json& merged, const Origins& origins) {
   ResolvedConfig resolved;
   JsonReader reader(merged, all_declared_paths(),
@@ -187,7 +207,7 @@ ResolvedConfig resolve_with_origins(const Json& merged, const Origins& origins) 
   JsonWriter writer;
   resolved.config.visit(writer);
   resolved.canonical = std::move(writer.out);
-  resolved.hash = sha256_hex(resolved.canonical.dump());
+  resolved.hash = sha256_hex(identity_of(resolved.canonical).dump());
   resolved.run_id = resolved.hash.substr(0, 12);
   return resolved;
 }

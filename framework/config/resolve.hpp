@@ -6,8 +6,8 @@
 //   3. read the result into ExperimentConfig against the schema (unknown keys, wrong types and
 //      out-of-range values are ConfigErrors naming the key, its origin and what is allowed);
 //   4. check combinations of keys;
-//   5. write the resolved config as canonical JSON (every key, sorted) and hash it: the hash
-//      identifies the run.
+//   5. write the resolved config as canonical JSON (every key, sorted) and hash its keys that
+//      differ from their defaults: the hash identifies the run.
 #pragma once
 
 #include <filesystem>
@@ -21,7 +21,7 @@ namespace cadenza::config {
 struct ResolvedConfig {
   ExperimentConfig config;
   Json canonical;      // every declared key with its resolved value
-  std::string hash;    // sha256 of canonical.dump() (sorted keys, no whitespace)
+  std::string hash;    // sha256 of canonical without its default-valued keys, dumped compactly
   std::string run_id;  // first 12 hex digits of the hash
   std::filesystem::path source;
 };

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config/resolve.hpp"
+#include "core/sha256.hpp"
 #include "support/process.hpp"
 
 namespace cadenza::config {
@@ -184,6 +185,11 @@ TEST(Config, HashIsCanonical) {
   EXPECT_EQ(a.run_id, a.hash.substr(0, 12));
   const auto c = resolve_experiment(dir / "a.json", {"seed=4"});
   EXPECT_NE(a.hash, c.hash);
+  // Only the keys that differ from their defaults are hashed, so a key added to the schema later
+  // (with a default that keeps today's behaviour) leaves today's run ids as they are.
+  EXPECT_EQ(a.hash,
+            sha256_hex(R"({"model":{"hidden_size":64,"layers":2},"name":"x","seed":3})"));
+  EXPECT_EQ(a.canonical["model"]["cell"], "lstm") << "the canonical config still has every key";
 }
 
 TEST(Config, ExplainListsEveryKeyWithHelp) {
