@@ -96,6 +96,7 @@ struct ModelConfig {
   int hidden_size = 128;
   int encoder_hidden_size = 0;
   bool bidirectional_encoder = false;
+  double forget_bias = 0.0;
   DropoutConfig dropout;
   std::string precision = "f32";
   std::string output_bias_init = "frequency";
@@ -124,6 +125,9 @@ struct ModelConfig {
           "Encoder hidden size (0 = same as hidden_size)");
     v.key("bidirectional_encoder", bidirectional_encoder,
           "Bidirectional encoder, bridged to the decoder's state size");
+    v.key("forget_bias", forget_bias, FloatRange{-100.0, 100.0},
+          "Initial bias of every LSTM's forget gate (the summed b_ih + b_hh of PyTorch); 0 "
+          "initialises it uniformly like the other biases. Bai et al. 2018 start it at 10");
     v.section("dropout", dropout, "Dropout probabilities");
     v.key("precision", precision, Choices{{"f32", "bf16"}},
           "bf16: bf16 weights and activations for recurrent and affine layers, f32 master weights "

@@ -178,11 +178,13 @@ std::vector<std::string> all_declared_paths() {
 }
 
 // What the hash covers: the canonical config without the keys that hold their schema default
-// (and without sections left empty). A key added to the schema with a default that keeps the
-// old behaviour therefore leaves every run id as it was, and studies in progress find their runs
+// (and without sections left empty), and without `description`, which is prose about the run. A
+// key added to the schema with a default that keeps the old behaviour, or a reworded
+// description, therefore leaves every run id as it was, and studies in progress find their runs
 // again under the new binary. The price: a default must never change meaning (docs/configs.md).
 Json identity_of(const Json& canonical) {
   Json identity = canonical;
+  identity.erase("description");
   for (const auto& key : schema_keys()) {
     std::string pointer = "/" + key.path;
     std::replace(pointer.begin(), pointer.end(), '.', '/');
@@ -274,6 +276,17 @@ void check_combinations(const ExperimentConfig& config) {
         fmt::format("model.encoder_cell = \"{}\" needs model.type = \"seq2seq\" (an lm has no "
                     "encoder); set model.cell instead",
                     name_of(model.encoder_cell)));
+  }
+  const bool has_lstm = model.cell == Cell::lstm ||
+                        (model.type == ModelType::seq2seq && encoder_cell_of(model) == Cell::lstm);
+  if (model.forget_bias != 0.0 && !has_lstm) {
+    throw ConfigError(fmt::format(
+        "model.forget_bias = {}: only an LSTM has a forget gate, and model.cell is \"{}\"{}; "
+        "set model.forget_bias = 0 or use an lstm cell",
+        model.forget_bias, name_of(model.cell),
+        model.type == ModelType::seq2seq
+            ? fmt::format(" (encoder: \"{}\")", name_of(encoder_cell_of(model)))
+            : std::string()));
   }
   if (model.type == ModelType::seq2seq && config.data.framing != "segments") {
     throw ConfigError(

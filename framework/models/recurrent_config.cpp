@@ -36,6 +36,7 @@ std::unique_ptr<Recurrent> build_recurrent(const config::ModelConfig& config, co
   options.output_dropout = static_cast<float>(config.dropout.output);
   options.precision = parse_precision(config.precision);
   options.rng_tag = tag;
+  if (cell == config::Cell::lstm) options.forget_bias = static_cast<float>(config.forget_bias);
   return make_recurrent(recurrent_cell(cell), options);
 }
 

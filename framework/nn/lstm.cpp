@@ -10,6 +10,7 @@ Lstm::Lstm(const LstmOptions& options)
                  .gates = 4,
                  .bias_rows = 4,
                  .cell_state = true,
+                 .forget_gate = 1,
                  .init_tag = 0x1a17,
                  .options = options}) {}
 

@@ -114,6 +114,20 @@ void Recurrent::init(uint64_t seed) {
   for (Parameter* p : parameters()) {
     init_uniform(*p, bound, derive_key(seed, spec_.options.rng_tag, spec_.init_tag, index++));
   }
+  if (spec_.options.forget_bias == 0.0f) return;
+  if (spec_.forget_gate < 0) {
+    throw ConfigError(fmt::format("{}: forget_bias = {} but the cell has no forget gate",
+                                  spec_.name, spec_.options.forget_bias));
+  }
+  // b [D, G*H]: direction d's forget gate is the block [d*G*H + f*H, d*G*H + (f+1)*H).
+  const int64_t hidden = spec_.options.hidden_size;
+  for (const auto& bias : biases_) {
+    float* b = bias->value.data();
+    for (int64_t d = 0; d < directions(); ++d) {
+      float* forget = b + (d * spec_.gates + spec_.forget_gate) * hidden;
+      std::fill(forget, forget + hidden, spec_.options.forget_bias);
+    }
+  }
 }
 
 void Recurrent::set_dropout_step(uint64_t seed, uint64_t step) {

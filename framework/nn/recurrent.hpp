@@ -70,6 +70,8 @@ struct RecurrentOptions {
   float output_dropout = 0.0f;   // on the output of the last layer
   Precision precision = Precision::f32;
   uint64_t rng_tag = 0;  // distinguishes this layer's dropout streams from other layers'
+  // LSTM only: the forget gate's (summed) bias starts at this value; 0 keeps the uniform init.
+  float forget_bias = 0.0f;
 };
 
 // What the shared code needs to know of a cell, and the layer's options.
@@ -80,6 +82,7 @@ struct RecurrentSpec {
   int64_t bias_rows = 1;        // rows of oneDNN's bias [D, bias_rows, H]
   bool cell_state = false;      // a cell state c next to h (LSTM)
   bool split_bias = false;      // PyTorch's b_ih and b_hh kept apart, else their sum b
+  int64_t forget_gate = -1;     // the forget gate's block of the bias (LSTM: 1), else -1
   uint64_t init_tag = 0;        // the init stream, distinct per cell
   RecurrentOptions options;
 };

@@ -173,6 +173,18 @@ TEST(Config, EncoderCellIsTheDecodersUnlessSet) {
                       {"'model.cell'", "lstm | gru | rnn_tanh | rnn_relu"});
 }
 
+TEST(Config, ForgetBiasNeedsAnLstm) {
+  ScratchDir dir;
+  write(dir / "e.json", R"({"model": {"forget_bias": 10}})");
+  EXPECT_EQ(resolve_experiment(dir / "e.json", {}).config.model.forget_bias, 10.0);
+  expect_config_error(dir / "e.json", {"model.cell=gru"},
+                      {"model.forget_bias = 10", "only an LSTM has a forget gate", "\"gru\""});
+  write(dir / "s.json", R"({"model": {"type": "seq2seq", "cell": "gru", "encoder_cell": "lstm",
+                            "forget_bias": 1}, "data": {"framing": "segments"}})");
+  EXPECT_NO_THROW(resolve_experiment(dir / "s.json", {})) << "the encoder is an LSTM";
+  expect_config_error(dir / "e.json", {"model.forget_bias=1e3"}, {"'model.forget_bias'"});
+}
+
 TEST(Config, HashIsCanonical) {
   ScratchDir dir;
   write(dir / "a.json", R"({"name": "x", "seed": 3, "model": {"layers": 2, "hidden_size": 64}})");
@@ -187,9 +199,11 @@ TEST(Config, HashIsCanonical) {
   EXPECT_NE(a.hash, c.hash);
   // Only the keys that differ from their defaults are hashed, so a key added to the schema later
   // (with a default that keeps today's behaviour) leaves today's run ids as they are.
-  EXPECT_EQ(a.hash,
-            sha256_hex(R"({"model":{"hidden_size":64,"layers":2},"name":"x","seed":3})"));
+  EXPECT_EQ(a.hash, sha256_hex(R"({"model":{"hidden_size":64,"layers":2},"name":"x","seed":3})"));
   EXPECT_EQ(a.canonical["model"]["cell"], "lstm") << "the canonical config still has every key";
+  const auto described = resolve_experiment(dir / "a.json", {"description=prose"});
+  EXPECT_EQ(described.canonical["description"], "prose");
+  EXPECT_EQ(described.hash, a.hash) << "a description does not change what is trained";
 }
 
 TEST(Config, ExplainListsEveryKeyWithHelp) {

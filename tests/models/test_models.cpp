@@ -155,5 +155,26 @@ TEST_P(ModelGradients, LossDoesNotDependOnEarlierShapes) {
       << variant.name;
 }
 
+// model.forget_bias reaches every LSTM of the model (encoder and decoder) and no other cell.
+TEST(ModelInit, ForgetBiasReachesTheLstmsOfTheModel) {
+  config::ModelConfig model;
+  model.type = ModelType::seq2seq;
+  model.cell = config::Cell::gru;
+  model.encoder_cell = config::EncoderCell::lstm;
+  model.hidden_size = 4;
+  model.forget_bias = 7.0;
+  auto built = build_model(model, kPitches, 4, 5);
+  built->init(3);
+  int lstm_biases = 0;
+  for (const auto& [name, parameter] : built->parameters()) {
+    if (!name.ends_with("/b") && !name.ends_with("/b_hh")) continue;
+    const float* b = parameter->value.data();
+    const bool lstm = name.starts_with("encoder/lstm/");
+    lstm_biases += lstm;
+    EXPECT_EQ(b[4] == 7.0f && b[7] == 7.0f, lstm) << name << ": forget gate block [H, 2H)";
+  }
+  EXPECT_EQ(lstm_biases, 1) << "one encoder LSTM layer";
+}
+
 }  // namespace
 }  // namespace cadenza

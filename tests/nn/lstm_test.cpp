@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "nn/gru.hpp"
 #include "nn/reference/lstm_reference.hpp"
 #include "nn_test_util.hpp"
 
@@ -268,6 +269,33 @@ TEST(NnLstm, TorchStateRoundTripsAndRejectsWrongShapes) {
   EXPECT_THROW(b.import_torch(state), InputError);
   state.erase("bias_hh_l0");
   EXPECT_THROW(b.import_torch(state), InputError);
+}
+
+TEST(NnLstm, ForgetBiasSetsTheForgetGateOfEveryLayerAndDirectionOnly) {
+  const LstmOptions plain = options_for({1, 1, 3, 4, 2, true});
+  LstmOptions biased = plain;
+  biased.forget_bias = 10.0f;
+  Lstm a(plain), b(biased);
+  a.init(5);
+  b.init(5);
+  const int64_t hidden = 4, gates = 4;
+  for (std::size_t i = 0; i < a.parameters().size(); ++i) {
+    const std::string& name = a.parameters()[i]->name;
+    const auto before = to_double(a.parameters()[i]->value);
+    const auto after = to_double(b.parameters()[i]->value);
+    if (!name.ends_with("/b")) {
+      EXPECT_EQ(before, after) << name << ": only the bias changes";
+      continue;
+    }
+    ASSERT_EQ(after.size(), static_cast<std::size_t>(2 * gates * hidden)) << name;
+    for (int64_t j = 0; j < static_cast<int64_t>(after.size()); ++j) {
+      const bool forget = (j % (gates * hidden)) / hidden == 1;  // gates i, f, g, o
+      EXPECT_EQ(after[j], forget ? 10.0 : before[j]) << name << "[" << j << "]";
+    }
+  }
+  GruOptions gru = plain;
+  gru.forget_bias = 1.0f;
+  EXPECT_THROW(Gru{gru}.init(1), ConfigError) << "a GRU has no forget gate";
 }
 
 TEST(NnLstm, RejectsBadShapesAndStepModeWhenBidirectional) {
