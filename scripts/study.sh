@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs reproductions of experiments/reproduce/ into results/studies/<name>/, one after the
-# other, resumably, and regenerates each one's comparison from its records.
+# Runs reproductions of experiments/reproduce/ (or other sweeps) into results/studies/<name>/,
+# one after the other, resumably, and regenerates each one's comparison from its records.
 #
-#   scripts/study.sh [--jobs N] NAME...      e.g. scripts/study.sh --jobs 2 bai2018_gru_jsb
+#   scripts/study.sh [--jobs N] NAME|EXPERIMENT.json...
+#   e.g. scripts/study.sh --jobs 2 bai2018_gru_jsb chung2014_gru_jsb
+#        scripts/study.sh experiments/quickstart_seeds.json
 #
-# Each NAME is `cadenza reproduce NAME --sweeps-dir results/studies`: the sweep's state, every
-# run's config.json, manifest.json, metrics.jsonl/.csv and log, and the verdict.json of the
-# reproduction land in results/studies/NAME/; then `cadenza compare results/studies/NAME` writes
-# results/studies/NAME/compare/. These records are what results/README.md rests on and are
+# A NAME is `cadenza reproduce NAME --sweeps-dir results/studies`: the sweep's state, every run's
+# config.json, manifest.json, metrics.jsonl/.csv and log, and the verdict.json of the
+# reproduction land in results/studies/NAME/. An EXPERIMENT.json is `cadenza sweep EXPERIMENT
+# --sweeps-dir results/studies` (its folder is named after the experiment's `name`). Then
+# `cadenza compare` on the folder writes its compare/ report. These records are what results/README.md rests on and are
 # committed; the checkpoints beside them are not (.gitignore). Killed at any moment, the script
 # continues where it stopped when run again: finished runs are skipped, unfinished ones resume
 # from their checkpoints. A reproduction that trains fine but misses the published number
@@ -31,11 +34,18 @@ studies=results/studies
 for name in "$@"; do
   echo "study: $name ($(date -u +%FT%TZ))"
   status=0
-  "$cadenza" reproduce "$name" --jobs "$jobs" --sweeps-dir "$studies" || status=$?
+  if [[ $name == *.json ]]; then
+    line=$("$cadenza" sweep "$name" --jobs "$jobs" --sweeps-dir "$studies" | tail -1) || status=$?
+    folder=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sweep_dir"])' \
+      "$line" 2>/dev/null || true)
+  else
+    "$cadenza" reproduce "$name" --jobs "$jobs" --sweeps-dir "$studies" || status=$?
+    folder=$studies/$name
+  fi
   if [[ $status -ne 0 && $status -ne 6 ]]; then
     echo "study: $name stopped with exit $status; rerun to resume" >&2
     exit "$status"
   fi
-  "$cadenza" compare "$studies/$name" --metrics nll,acc,f1 > /dev/null
-  echo "study: $name done ($(date -u +%FT%TZ)), verdict in $studies/$name/verdict.json"
+  "$cadenza" compare "$folder" --metrics nll,acc,f1 > /dev/null
+  echo "study: $name done ($(date -u +%FT%TZ)), records in $folder"
 done
