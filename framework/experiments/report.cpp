@@ -176,8 +176,9 @@ Section training_section(const Comparison& c) {
       {"best epoch: the epoch of the best valid nll (whose checkpoint is tested), mean "
        "± std over seeds. train time: the sum of the per-epoch training and "
        "validation wall times logged in metrics.jsonl (all sessions of a resumed run; "
-       "setup and the test evaluation excluded). parameters: elements of every "
-       "tensor in checkpoints/best.h5."},
+       "setup and the test evaluation excluded). parameters: the model's parameter "
+       "count from the run's manifest.json (counted in checkpoints/best.h5 for runs "
+       "older than that field)."},
       {{"variant", "dataset", "runs", "best epoch", "train time (s)", "parameters"}, {}}};
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     for (const std::string& dataset : c.datasets) {
