@@ -10,10 +10,12 @@
 # config.json, manifest.json, metrics.jsonl/.csv and log, and the verdict.json of the
 # reproduction land in results/studies/NAME/. An EXPERIMENT.json is `cadenza sweep EXPERIMENT
 # --sweeps-dir results/studies` (its folder is named after the experiment's `name`). Then
-# `cadenza compare` on the folder writes its compare/ report. These records are what results/README.md rests on and are
-# committed; the checkpoints beside them are not (.gitignore). Killed at any moment, the script
-# continues where it stopped when run again: finished runs are skipped, unfinished ones resume
-# from their checkpoints. A reproduction that trains fine but misses the published number
+# `cadenza compare` on the folder writes its compare/ report. These records are what
+# results/README.md rests on and are committed; the checkpoints and lock files beside them are
+# not (.gitignore). Killed at any moment, the script continues where it stopped when run again:
+# finished runs are skipped, unfinished ones resume from their checkpoints (a run whose records
+# were committed but whose checkpoints are gone, as in a fresh clone, trains again from the
+# start). A reproduction that trains fine but misses the published number
 # (exit 6) is a result, not an error: the script goes on to the next NAME.
 #
 # Run from the project root; the binary is $CADENZA, by default build/cadenza.
