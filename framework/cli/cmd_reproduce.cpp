@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "experiments/published.hpp"
 #include "experiments/reproduction.hpp"
 #include "experiments/reproduction_verdict.hpp"
@@ -119,6 +120,8 @@ void add_reproduce_command(CLI::App& app, Action& action) {
       SweepOptions sweep;
       sweep.jobs = options->jobs;
       sweep.cadenza_binary = fs::read_symlink("/proc/self/exe");
+      // As in `cadenza sweep`: SIGTERM (Slurm's preemption) or SIGINT checkpoints the workers.
+      InterruptHandlers interrupt_handlers;
       const SweepResult result = run_sweep(plan, folder, sweep);
       if (!result.complete()) {
         fmt::print(stderr,

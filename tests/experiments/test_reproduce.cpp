@@ -3,6 +3,7 @@
 // judged against the published value with the documented exit codes; bad blocks exit 2.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <numeric>
 
@@ -162,6 +163,32 @@ TEST(Reproduce, ResumesAfterAKillThenJudgesAgainstThePublishedNumber) {
                        "unknown reproduction 'tiny_bai2018' (did you mean "
                        "'tiny_bai2018_jsb'?)"))
       << unknown.err;
+}
+
+// Slurm preempts with SIGTERM: reproduce must stop its workers at a checkpoint, as sweep does,
+// not die and leave them "running".
+TEST(Reproduce, SigtermCheckpointsTheWorkersAndTheRerunResumes) {
+  ScratchDir dir;
+  const auto plan = plan_sweep(kFixtures / "tiny_bai2018_jsb.json");
+  const fs::path folder = dir / "sweeps" / "tiny_bai2018_jsb";
+  BackgroundCadenza reproduce(
+      {"reproduce", "tiny_bai2018_jsb", "--jobs", "2", "--experiments-dir", kFixtures.string(),
+       "--published-dir", kPublished.string(), "--sweeps-dir", (dir / "sweeps").string()},
+      dir.path(), "terminated");
+  ASSERT_TRUE(testing::wait_for_progress(plan, folder, testing::checkpoint_steps(plan, folder)))
+      << reproduce.err();
+  ::kill(reproduce.pid(), SIGTERM);
+  EXPECT_EQ(reproduce.wait(), 128 + SIGTERM) << "finished before the signal?\n" << reproduce.err();
+  EXPECT_TRUE(contains(reproduce.err(), "SIGTERM received: stopping")) << reproduce.err();
+  for (const auto& run : plan.runs) {
+    const auto record =
+        nlohmann::json::parse(testing::slurp(folder / "state" / (run.run_id() + ".json")));
+    EXPECT_NE(record["state"], "running") << run.run_id() << ": the sweep saw its worker end";
+  }
+  const auto rerun = run_cadenza("reproduce tiny_bai2018_jsb --tolerance 50 --experiments-dir " +
+                                 quoted(kFixtures) + " --published-dir " + quoted(kPublished) +
+                                 " --sweeps-dir " + quoted(dir / "sweeps"));
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.err;
 }
 
 TEST(Reproduce, InvalidReproducesBlocksExitTwoBeforeTraining) {
