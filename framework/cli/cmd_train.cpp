@@ -17,6 +17,11 @@ void add_train_command(CLI::App& app, Action& action) {
   command->add_option("--runs-dir", request->runs_dir, "Root of the run directories")
       ->capture_default_str();
   command->add_flag("--force", request->force, "Start afresh even if the run directory exists");
+  command
+      ->add_option("--pause-after-epoch", request->pause_after_epoch,
+                   "Stop after epoch E with a checkpoint and no test evaluation (manifest "
+                   "\"paused\"); --resume continues the same run (its id does not change)")
+      ->check(CLI::PositiveNumber);
   command->callback([request, &action] {
     action = [request] { return train_requested_run(*request, command_line()); };
   });

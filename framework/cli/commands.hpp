@@ -19,6 +19,7 @@ void add_bench_command(CLI::App& app, Action& action);
 void add_compare_command(CLI::App& app, Action& action);
 void add_generate_command(CLI::App& app, Action& action);
 void add_sweep_command(CLI::App& app, Action& action);
+void add_search_command(CLI::App& app, Action& action);
 void add_reproduce_command(CLI::App& app, Action& action);
 
 // The command line this process was started with, words joined by spaces (for manifests).

@@ -40,6 +40,7 @@ int run(int argc, char** argv) {
   cadenza::cli::add_compare_command(app, action);
   cadenza::cli::add_generate_command(app, action);
   cadenza::cli::add_sweep_command(app, action);
+  cadenza::cli::add_search_command(app, action);
   cadenza::cli::add_reproduce_command(app, action);
   try {
     app.parse(argc, argv);

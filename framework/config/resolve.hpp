@@ -27,9 +27,10 @@ struct ResolvedConfig {
 };
 
 // Top-level blocks of an experiment file that describe a family of runs rather than one run:
-// "sweep" (axes, config/sweep.hpp) and "reproduces" (the published number it targets). They are
-// never part of a run's config or hash; resolve_experiment sets them aside.
-inline const std::vector<std::string> kExperimentBlocks = {"sweep", "reproduces"};
+// "sweep" (axes, config/sweep.hpp), "search" (a hyperparameter search, config/search.hpp) and
+// "reproduces" (the published number it targets). They are never part of a run's config or hash;
+// resolve_experiment sets them aside.
+inline const std::vector<std::string> kExperimentBlocks = {"sweep", "search", "reproduces"};
 
 ResolvedConfig resolve_experiment(const std::filesystem::path& file,
                                   const std::vector<std::string>& overrides);

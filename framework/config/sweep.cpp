@@ -14,6 +14,8 @@ namespace {
 // A larger sweep is almost surely a typo in a list; nobody runs it on one machine.
 constexpr size_t kMaxRuns = 100000;
 
+}  // namespace
+
 std::vector<std::string> schema_leaf_paths() {
   std::vector<std::string> paths;
   for (const auto& key : schema_keys())
@@ -21,29 +23,7 @@ std::vector<std::string> schema_leaf_paths() {
   return paths;
 }
 
-void check_key(const std::string& key, const std::string& where, const std::string& origin,
-               const std::vector<std::string>& leaves) {
-  if (key == "name") {
-    throw ConfigError(fmt::format(
-        "{}: {}: key 'name' cannot be swept: the runs of a sweep share the experiment's name "
-        "(their folder under results/sweeps/<name>/)",
-        origin, where));
-  }
-  if (std::find(leaves.begin(), leaves.end(), key) != leaves.end()) return;
-  std::vector<std::string> inside;
-  for (const auto& leaf : leaves) {
-    if (leaf.starts_with(key + ".")) inside.push_back(leaf);
-  }
-  if (!inside.empty()) {
-    throw ConfigError(fmt::format("{}: {}: '{}' is a section, not a key; sweep its keys ({})",
-                                  origin, where, key, fmt::join(inside, ", ")));
-  }
-  const std::string nearest = nearest_name(key, leaves);
-  throw ConfigError(fmt::format("{}: {}: unknown key '{}'{}", origin, where, key,
-                                nearest.empty()
-                                    ? std::string(" (`cadenza config --explain` lists every key)")
-                                    : fmt::format(" (did you mean '{}'?)", nearest)));
-}
+namespace {
 
 // A grid axis's values must differ (`distinct`); a zip group's column may repeat a value, its
 // settings (rows) must differ.
@@ -72,7 +52,7 @@ std::vector<Json> check_values(const Json& list, const std::string& key, const s
 
 SweepAxis grid_axis(const std::string& key, const Json& list, const std::string& origin,
                     const std::vector<std::string>& leaves) {
-  check_key(key, "sweep.grid", origin, leaves);
+  check_varied_key(key, "sweep.grid", origin, leaves);
   SweepAxis axis;
   axis.keys = {key};
   for (auto& value : check_values(list, key, "sweep.grid", origin, true))
@@ -92,7 +72,7 @@ SweepAxis zip_axis(const Json& group, size_t index, const std::string& origin,
   SweepAxis axis;
   std::vector<std::vector<Json>> columns;
   for (const auto& [key, list] : group.items()) {
-    check_key(key, where, origin, leaves);
+    check_varied_key(key, where, origin, leaves);
     auto values = check_values(list, key, where, origin, false);
     if (!columns.empty() && values.size() != columns.front().size()) {
       throw ConfigError(fmt::format(
@@ -117,6 +97,30 @@ SweepAxis zip_axis(const Json& group, size_t index, const std::string& origin,
 }
 
 }  // namespace
+
+void check_varied_key(const std::string& key, const std::string& where, const std::string& origin,
+                      const std::vector<std::string>& leaves) {
+  if (key == "name") {
+    throw ConfigError(fmt::format(
+        "{}: {}: key 'name' cannot be varied: the runs of a sweep or search share the "
+        "experiment's name (their folder under results/sweeps/<name>/ or results/searches/<name>/)",
+        origin, where));
+  }
+  if (std::find(leaves.begin(), leaves.end(), key) != leaves.end()) return;
+  std::vector<std::string> inside;
+  for (const auto& leaf : leaves) {
+    if (leaf.starts_with(key + ".")) inside.push_back(leaf);
+  }
+  if (!inside.empty()) {
+    throw ConfigError(fmt::format("{}: {}: '{}' is a section, not a key; sweep its keys ({})",
+                                  origin, where, key, fmt::join(inside, ", ")));
+  }
+  const std::string nearest = nearest_name(key, leaves);
+  throw ConfigError(fmt::format("{}: {}: unknown key '{}'{}", origin, where, key,
+                                nearest.empty()
+                                    ? std::string(" (`cadenza config --explain` lists every key)")
+                                    : fmt::format(" (did you mean '{}'?)", nearest)));
+}
 
 size_t SweepSpec::run_count() const {
   size_t count = 1;

@@ -47,6 +47,14 @@ using SweepPoint = std::vector<std::pair<std::string, Json>>;
 // schema's keys. Throws ConfigError naming the file, the member and what is valid.
 SweepSpec parse_sweep(const Json& block, const std::string& origin);
 
+// The full path of every schema key (the keys a sweep or search may vary).
+std::vector<std::string> schema_leaf_paths();
+
+// Checks that `key` may be varied by a sweep or search: a schema key (not a section), and not
+// `name`. Throws ConfigError "<origin>: <where>: ..." with the nearest key for a typo.
+void check_varied_key(const std::string& key, const std::string& where, const std::string& origin,
+                      const std::vector<std::string>& leaves);
+
 // Every combination of the axes' settings, the last axis varying fastest.
 std::vector<SweepPoint> expand_sweep(const SweepSpec& spec);
 

@@ -19,6 +19,9 @@ struct TrainRequest {
   std::string resume;  // a run directory
   std::string runs_dir = "results/runs";
   bool force = false;
+  // --pause-after-epoch E: stop after epoch E with a checkpoint, before the test (0 = never);
+  // not part of the config, so the run id stays that of the whole run.
+  int64_t pause_after_epoch = 0;
 };
 
 struct RunChoice {

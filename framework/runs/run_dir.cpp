@@ -21,8 +21,9 @@ std::optional<nlohmann::json> read_manifest(const fs::path& run_dir) {
   if (!fs::exists(file)) return std::nullopt;
   nlohmann::json manifest = parse_json_text(read_file(file), file.string(), JsonSource::kInput);
   if (!manifest.is_object() || !manifest.contains("status") || !manifest["status"].is_string()) {
-    throw InputError(fmt::format(
-        "{}: needs a string 'status' (running, completed, failed, interrupted)", file.string()));
+    throw InputError(
+        fmt::format("{}: needs a string 'status' (running, completed, paused, failed, interrupted)",
+                    file.string()));
   }
   return manifest;
 }

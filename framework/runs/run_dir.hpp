@@ -52,8 +52,8 @@ class RunDirectory {
   // Directory of a run: <runs_root>/<experiment name>/<run id>.
   static std::filesystem::path path_for(const config::ResolvedConfig& resolved,
                                         const std::filesystem::path& runs_root);
-  // The manifest's status, or "" when the directory holds no readable manifest (the lenient reading,
-// for callers that only decide whether a run is done).
+  // The manifest's status, or "" when the directory holds no readable manifest (the lenient
+  // reading, for callers that only decide whether a run is done).
   static std::string status_of(const std::filesystem::path& run_dir);
 
   const std::filesystem::path& path() const { return dir_; }
@@ -62,7 +62,7 @@ class RunDirectory {
   MetricsLog& metrics() { return *metrics_; }
   const nlohmann::json& manifest() const { return manifest_; }
 
-  // Records the final status ("completed", "failed", "interrupted") and end time.
+  // Records the final status ("completed", "paused", "failed", "interrupted") and end time.
   void finish(const std::string& status, const std::string& detail = "");
 
  private:

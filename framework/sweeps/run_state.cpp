@@ -66,6 +66,16 @@ int64_t newest_checkpoint_step(const fs::path& run_dir) {
   return newest;
 }
 
+int64_t trained_epochs(const fs::path& run_dir) {
+  int64_t epochs = 0;
+  for (const auto& row : read_metrics_rows(run_dir / "metrics.jsonl", BadMetricsRow::kSkip)) {
+    if (row.value.is_object() && row.value.value("split", "") == "valid") {
+      epochs = std::max<int64_t>(epochs, row.value.value("epoch", int64_t{0}));
+    }
+  }
+  return epochs;
+}
+
 nlohmann::json test_metrics(const fs::path& run_dir) {
   nlohmann::json test = nullptr;
   for (auto& row : read_metrics_rows(run_dir / "metrics.jsonl", BadMetricsRow::kSkip)) {

@@ -54,6 +54,10 @@ void write_run_record(const std::filesystem::path& record, const nlohmann::json&
 // The step of the newest ckpt-<step>.h5 in the run's checkpoints/ folder, or -1 when none.
 int64_t newest_checkpoint_step(const std::filesystem::path& run_dir);
 
+// The highest epoch of the run's "valid" rows in metrics.jsonl: the epochs it has trained (0 when
+// none).
+int64_t trained_epochs(const std::filesystem::path& run_dir);
+
 // The split "test" row of the run's metrics.jsonl, or null when there is none.
 nlohmann::json test_metrics(const std::filesystem::path& run_dir);
 

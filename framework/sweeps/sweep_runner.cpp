@@ -55,7 +55,8 @@ struct Attempt {
 
 class Runner {
  public:
-  Runner(const SweepPlan& plan, fs::path folder, const SweepOptions& options)
+  Runner(const SweepPlan& plan, fs::path folder, const std::vector<SweepTask>& tasks,
+         const SweepOptions& options)
       : plan_(plan),
         folder_(std::move(folder)),
         options_(options),
@@ -63,10 +64,14 @@ class Runner {
         host_(host_name()) {
     for (int slot = options_.jobs - 1; slot >= 0; --slot)
       free_slots_.push_back(slot);
+    for (const SweepTask& task : tasks) {
+      result_.runs.push_back(task.run);
+      until_epoch_[task.run] = task.until_epoch;
+    }
+    std::sort(result_.runs.begin(), result_.runs.end());
   }
 
   SweepResult run() {
-    result_.runs = shard_runs(plan_, options_.shard);
     while (settled_.size() < result_.runs.size()) {
       if (const int signal = interrupt_signal(); signal != 0) stop_on_signal(signal);
       start_what_we_can();
@@ -130,7 +135,7 @@ class Runner {
     std::optional<RunLock> lock = RunLock::try_acquire(files.lock);
     if (!lock) return;
     const RunStatus status = read_run_status(files, folder_);
-    if (status.state == RunState::kDone) {
+    if (status.state == RunState::kDone || reached_pause(index, files)) {
       settle(index, true);
       return;
     }
@@ -141,6 +146,12 @@ class Runner {
     }
     if (status.state == RunState::kFailed) retried_.insert(index);
     launch(index, std::move(*lock), files);
+  }
+
+  // A task that stops at an epoch is done once the run has valid rows through that epoch.
+  bool reached_pause(size_t index, const RunFiles& files) const {
+    const int64_t until = until_epoch_.at(index);
+    return until > 0 && trained_epochs(files.run_dir) >= until;
   }
 
   void launch(size_t index, RunLock lock, const RunFiles& files) {
@@ -154,6 +165,9 @@ class Runner {
       argv.insert(argv.end(), run.override_args.begin(), run.override_args.end());
       argv.insert(argv.end(), {"--runs-dir", (folder_ / "runs").string()});
       if (fs::exists(files.run_dir)) argv.push_back("--force");
+    }
+    if (const int64_t until = until_epoch_.at(index); until > 0) {
+      argv.insert(argv.end(), {"--pause-after-epoch", std::to_string(until)});
     }
     const int slot = free_slots_.back();
     const CoreGrant grant =
@@ -226,7 +240,9 @@ class Runner {
     const PlannedRun& run = plan_.runs[attempt.index];
     const RunFiles files = run_files(folder_, run);
     const std::string run_status = RunDirectory::status_of(files.run_dir);
-    const bool completed = exit.success() && run_status == "completed";
+    const bool paused =
+        exit.success() && run_status == "paused" && reached_pause(attempt.index, files);
+    const bool completed = exit.success() && (run_status == "completed" || paused);
     // A worker stopped by SIGINT or SIGTERM is neither done nor failed, whether it checkpointed
     // and exited 130 / 143 or died of the signal: the next attempt resumes it (outputs are
     // atomic, so nothing it wrote is half-written).
@@ -234,7 +250,8 @@ class Runner {
         run_status == "interrupted" || exit.signal == SIGINT || exit.signal == SIGTERM;
     const double seconds = std::chrono::duration<double>(Clock::now() - attempt.start).count();
     nlohmann::json& record = attempt.record;
-    record.update({{"state", completed     ? "completed"
+    record.update({{"state", paused        ? "paused"
+                             : completed   ? "completed"
                              : interrupted ? "interrupted"
                                            : "failed"},
                    {"ended", utc_timestamp()},
@@ -254,7 +271,10 @@ class Runner {
       return;
     }
     settle(attempt.index, completed);
-    if (completed) {
+    if (paused) {
+      report(attempt.index, "paused",
+             fmt::format("after epoch {} in {:.1f} s", trained_epochs(files.run_dir), seconds));
+    } else if (completed) {
       const auto test = test_metrics(files.run_dir);
       report(attempt.index, "done",
              fmt::format("in {:.1f} s{}", seconds,
@@ -299,17 +319,26 @@ class Runner {
   std::set<size_t> settled_;
   size_t paused_ = 0;  // attempts stopped by a signal, to be resumed
   std::set<size_t> retried_;
+  std::map<size_t, int64_t> until_epoch_;  // run index -> its task's pause epoch (0: to the end)
   SweepResult result_;
 };
 
 }  // namespace
 
-SweepResult run_sweep(const SweepPlan& plan, const fs::path& folder, const SweepOptions& options) {
+SweepResult run_sweep_tasks(const SweepPlan& plan, const fs::path& folder,
+                            const std::vector<SweepTask>& tasks, const SweepOptions& options) {
   if (options.jobs < 1) {
     throw UsageError(fmt::format("--jobs {}: must be at least 1", options.jobs));
   }
-  Runner runner(plan, folder, options);
+  Runner runner(plan, folder, tasks, options);
   return runner.run();
+}
+
+SweepResult run_sweep(const SweepPlan& plan, const fs::path& folder, const SweepOptions& options) {
+  std::vector<SweepTask> tasks;
+  for (const size_t index : shard_runs(plan, options.shard))
+    tasks.push_back({index, 0});
+  return run_sweep_tasks(plan, folder, tasks, options);
 }
 
 }  // namespace cadenza

@@ -48,8 +48,17 @@ struct SweepOptions {
   std::filesystem::path cadenza_binary;  // the workers run `<binary> train ...`
 };
 
+// One unit of a sweep's work: train plan.runs[run] to its end, or, with until_epoch = E > 0, until
+// it has trained E epochs (`cadenza train ... --pause-after-epoch E`, the rungs of a search). Such
+// a task is done when the run is completed or its metrics have valid rows through epoch E; the
+// next task of the same run resumes it from its checkpoint.
+struct SweepTask {
+  size_t run = 0;
+  int64_t until_epoch = 0;
+};
+
 struct SweepResult {
-  std::vector<size_t> runs;    // the shard's runs (indices into plan.runs), plan order
+  std::vector<size_t> runs;    // the tasks' runs (indices into plan.runs), plan order
   std::vector<size_t> done;    // completed, now or before
   std::vector<size_t> failed;  // failed, now or before (not retried)
   size_t attempts = 0;         // attempts this process started
@@ -64,5 +73,10 @@ struct SweepResult {
 // the sweep folder cannot be written.
 SweepResult run_sweep(const SweepPlan& plan, const std::filesystem::path& folder,
                       const SweepOptions& options);
+
+// The same for an explicit list of tasks (one per run; options.shard is not applied): what
+// run_sweep does with one to-the-end task for each run of the shard.
+SweepResult run_sweep_tasks(const SweepPlan& plan, const std::filesystem::path& folder,
+                            const std::vector<SweepTask>& tasks, const SweepOptions& options);
 
 }  // namespace cadenza

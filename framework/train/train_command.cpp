@@ -49,7 +49,19 @@ int train_requested_run(const TrainRequest& request, const std::string& command_
   }
   RunDirectory run(resolved, start);
   try {
-    const TrainOutcome outcome = train_run(resolved, std::move(dataset), run, start.threads.loader);
+    const TrainOutcome outcome = train_run(resolved, std::move(dataset), run, start.threads.loader,
+                                           request.pause_after_epoch);
+    if (outcome.paused) {
+      run.finish("paused",
+                 fmt::format("after epoch {} of {}", outcome.epochs, resolved.config.train.epochs));
+      fmt::print("{}\n", nlohmann::json{{"run_dir", run.path().string()},
+                                        {"run_id", resolved.run_id},
+                                        {"status", "paused"},
+                                        {"epochs", outcome.epochs},
+                                        {"steps", outcome.steps}}
+                             .dump());
+      return 0;
+    }
     run.finish("completed");
     fmt::print("{}\n", nlohmann::json{{"run_dir", run.path().string()},
                                       {"run_id", resolved.run_id},

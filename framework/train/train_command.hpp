@@ -13,6 +13,7 @@ namespace cadenza {
 // Prints one JSON line on stdout:
 //   {"run_dir", "run_id", "status": "completed"}                 already completed, not trained
 //   {"run_dir", "run_id", "best_epoch", "steps", "test": {...}}  trained to completion
+//   {"run_dir", "run_id", "status": "paused", "epochs", "steps"}  stopped at pause_after_epoch
 // Returns the exit code (0); errors throw (the manifest then says "failed" or "interrupted").
 int train_requested_run(const TrainRequest& request, const std::string& command_line);
 

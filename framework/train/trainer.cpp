@@ -134,11 +134,14 @@ struct TrainingState {
 class Trainer {
  public:
   Trainer(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
-          int loader_threads)
+          int loader_threads, int64_t pause_after_epoch)
       : resolved_(resolved),
         config_(resolved.config),
         run_(run),
         loader_threads_(loader_threads),
+        epoch_limit_(pause_after_epoch > 0
+                         ? std::min<int64_t>(pause_after_epoch, config_.train.epochs)
+                         : config_.train.epochs),
         dataset_(std::move(dataset)),
         train_split_(std::make_shared<SplitRolls>(dataset_.splits[0])),
         model_(build_model(config_.model, dataset_.info.num_pitches, config_.data.context_frames,
@@ -168,7 +171,7 @@ class Trainer {
     if (!restore_latest()) run_.metrics().reset_to({});
     auto loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
                                            state_.position);
-    while (state_.epochs_done < config_.train.epochs && !stop_) {
+    while (state_.epochs_done < epoch_limit_ && !stop_) {
       if (!train_epoch(*loader)) {
         // NaN rollback: the state was restored from the last good checkpoint.
         loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
@@ -177,6 +180,7 @@ class Trainer {
       }
       end_epoch(loader->position());
     }
+    if (!stop_ && state_.epochs_done < config_.train.epochs) return pause();
     return finish();
   }
 
@@ -361,8 +365,7 @@ class Trainer {
     run_.log().info("epoch {} step {}: train nll {:.4f}, valid nll {:.4f} acc {:.4f}{}", epoch,
                     state_.step, train_row_["nll"].get<double>(), valid.nll(), valid.accuracy(),
                     best ? " (best)" : "");
-    const bool last =
-        state_.epochs_done == config_.train.epochs || early_stopping_.should_stop() || stop_;
+    const bool last = state_.epochs_done == epoch_limit_ || early_stopping_.should_stop() || stop_;
     if (best || last || epoch % config_.train.checkpoint.every_epochs == 0) save_checkpoint(best);
     if (early_stopping_.should_stop()) {
       run_.log().info("early stopping: no better valid nll for {} epochs",
@@ -389,9 +392,22 @@ class Trainer {
     rollbacks_since_checkpoint_ = 0;
   }
 
+  // The run stopped at its pause epoch, checkpointed there (end_epoch): nothing is evaluated.
+  TrainOutcome pause() {
+    TrainOutcome outcome;
+    outcome.steps = state_.step;
+    outcome.epochs = state_.epochs_done;
+    outcome.best_epoch = early_stopping_.best_epoch();
+    outcome.paused = true;
+    run_.log().info("paused after epoch {} of {} (step {}); --resume continues it",
+                    state_.epochs_done, config_.train.epochs, state_.step);
+    return outcome;
+  }
+
   TrainOutcome finish() {
     TrainOutcome outcome;
     outcome.steps = state_.step;
+    outcome.epochs = state_.epochs_done;
     outcome.best_epoch = early_stopping_.best_epoch();
     if (early_stopping_.has_best()) {
       const CheckpointContents best = store_.load_best();
@@ -411,6 +427,8 @@ class Trainer {
   const config::ExperimentConfig& config_;
   RunDirectory& run_;
   int loader_threads_;
+  // train.epochs, or the epoch to pause after when that comes first.
+  int64_t epoch_limit_;
   Dataset dataset_;
   std::shared_ptr<const SplitRolls> train_split_;
   std::unique_ptr<SequenceModel> model_;
@@ -431,8 +449,8 @@ class Trainer {
 }  // namespace
 
 TrainOutcome train_run(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
-                       int loader_threads) {
-  Trainer trainer(resolved, std::move(dataset), run, loader_threads);
+                       int loader_threads, int64_t pause_after_epoch) {
+  Trainer trainer(resolved, std::move(dataset), run, loader_threads, pause_after_epoch);
   return trainer.run();
 }
 

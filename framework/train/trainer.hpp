@@ -20,16 +20,21 @@
 namespace cadenza {
 
 struct TrainOutcome {
-  nlohmann::json test;  // FrameMetrics::to_json() of the test split
+  nlohmann::json test;  // FrameMetrics::to_json() of the test split; null when paused
   int64_t best_epoch = 0;
   int64_t steps = 0;
+  int64_t epochs = 0;   // epochs trained so far
+  bool paused = false;  // stopped at pause_after_epoch, before train.epochs, without a test
 };
 
 // Trains the run in `run` (created or reopened by the caller) on `dataset` (loaded by the caller,
-// before the run directory was written) under the thread budget in force. Throws NumericError
+// before the run directory was written) under the thread budget in force. With
+// `pause_after_epoch` = E > 0 the run stops once E epochs are done, with a checkpoint at epoch E
+// and no test evaluation (outcome.paused); resuming it later continues exactly as if it had never
+// stopped, so a pause is a point in one run, not a new config. Throws NumericError
 // when the loss turns NaN/Inf and train.nan_guard = "stop", and Interrupted after checkpointing
 // between two steps when SIGINT or SIGTERM arrived (core/interrupt.hpp).
 TrainOutcome train_run(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
-                       int loader_threads);
+                       int loader_threads, int64_t pause_after_epoch);
 
 }  // namespace cadenza

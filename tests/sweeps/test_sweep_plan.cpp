@@ -151,7 +151,7 @@ TEST(SweepPlan, ShapeErrorsNameTheFileTheMemberAndWhatIsValid) {
       {R"(, "sweep": {"grid": {"seed": [1, 2, 1]}})", {"lists 1 twice"}},
       {R"(, "sweep": {"grid": {"seed": [1, 2]}, "zip": [{"seed": [3, 4]}]})",
        {"key 'seed' varies on two axes", "sweep.grid and sweep.zip[0]"}},
-      {R"(, "sweep": {"grid": {"name": ["a", "b"]}})", {"key 'name' cannot be swept"}},
+      {R"(, "sweep": {"grid": {"name": ["a", "b"]}})", {"key 'name' cannot be varied"}},
       {R"(, "sweep": {"grd": {"seed": [1, 2]}})",
        {"unknown member 'grd'", "did you mean 'grid'", "valid: grid, zip"}},
       {R"(, "sweep": {})", {"declares no axes"}},

@@ -1,0 +1,200 @@
+// Searches through the real binary on real JSB data: the tiny search of experiments/
+// smoke_search.json (the smoke lm, 9 trials, eta 3, rungs of 1, 3 and 9 epochs) run to its end,
+// its winner equal to an uninterrupted run of its config, its status, a rerun that trains nothing;
+// and the same trial table after SIGKILLs and restarts, with --jobs 1 and --jobs 2, and with two
+// processes sharing one folder (each trial trained once).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+
+#include "search/search_plan.hpp"
+#include "sweeps/sweep_test_support.hpp"
+
+namespace cadenza {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::BackgroundCadenza;
+using testing::count_occurrences;
+using testing::last_json_line;
+using testing::metrics_without_timings;
+using testing::read_json;
+using testing::run_cadenza;
+using testing::ScratchDir;
+
+const fs::path& smoke_search() {
+  static const fs::path path = testing::source_dir() / "experiments" / "smoke_search.json";
+  return path;
+}
+
+std::vector<std::string> search_arguments(const fs::path& searches, int jobs) {
+  return {"search", smoke_search().string(), "--searches-dir", searches.string(),
+          "--jobs", std::to_string(jobs)};
+}
+
+testing::CommandResult run_search(const fs::path& searches, int jobs) {
+  return run_cadenza("search '" + smoke_search().string() + "' --searches-dir '" +
+                     searches.string() + "' --jobs " + std::to_string(jobs));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool contains(const std::string& text, const std::string& fragment) {
+  return text.find(fragment) != std::string::npos;
+}
+
+// The worker attempts the search recorded for each trial's run (state/<run id>.json).
+std::vector<int> attempts_per_trial(const SearchPlan& plan, const fs::path& folder) {
+  std::vector<int> attempts;
+  for (const auto& trial : plan.trials) {
+    const auto record = folder / "state" / (plan.run_of(trial).run_id() + ".json");
+    attempts.push_back(fs::exists(record) ? read_json(record).value("attempts", 0) : 0);
+  }
+  return attempts;
+}
+
+// The uninterrupted search with --jobs 1, computed once for the tests that compare with it.
+class SearchRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    reference_dir_ = new ScratchDir();
+    const auto result = run_search(*reference_dir_ / "searches", 1);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    reference_ = read_json(*reference_dir_ / "searches" / "smoke_search" / "decisions.json");
+  }
+  static void TearDownTestSuite() {
+    delete reference_dir_;
+    reference_dir_ = nullptr;
+  }
+  static inline ScratchDir* reference_dir_ = nullptr;
+  static inline nlohmann::json reference_;
+};
+
+TEST_F(SearchRun, TheTinySearchPrunesByRungsAndItsWinnerEqualsAnUninterruptedRun) {
+  ScratchDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = run_search(dir / "searches", 2);
+  const double seconds = seconds_since(start);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::printf("[ measured ] tiny search (9 trials, rungs 1/3/9, --jobs 2): %.1f s\n", seconds);
+  const fs::path folder = dir / "searches" / "smoke_search";
+  const auto summary = last_json_line(result.out);
+  EXPECT_EQ(summary["attempts"], 9 + 3 + 1);
+  const auto decisions = read_json(folder / "decisions.json");
+  EXPECT_EQ(decisions, reference_) << "--jobs 2 and --jobs 1 gave different tables";
+  ASSERT_EQ(decisions["variants"].size(), 1u);
+  const auto& variant = decisions["variants"][0];
+  EXPECT_EQ(variant["complete"], true);
+  EXPECT_EQ(variant["epochs_spent"], 9 * 1 + 3 * 2 + 1 * 6);
+  ASSERT_EQ(variant["rungs"].size(), 3u);
+  EXPECT_EQ(variant["rungs"][0]["epoch"], 1);
+  EXPECT_EQ(variant["rungs"][0]["entrants"].size(), 9u);
+  EXPECT_EQ(variant["rungs"][0]["promoted"].size(), 3u);
+  EXPECT_EQ(variant["rungs"][1]["epoch"], 3);
+  EXPECT_EQ(variant["rungs"][1]["promoted"].size(), 1u);
+  EXPECT_EQ(variant["rungs"][2]["epoch"], 9);
+  EXPECT_EQ(variant["rungs"][2]["entrants"], variant["rungs"][1]["promoted"]);
+  const size_t winner = variant["best_trial"];
+  EXPECT_EQ(variant["rungs"][2]["entrants"][0], winner);
+  size_t pruned = 0;
+  for (const auto& trial : variant["trials"])
+    if (trial["fate"] == "pruned") ++pruned;
+  EXPECT_EQ(pruned, 8u);
+  EXPECT_EQ(variant["trials"][winner]["fate"], "finished");
+
+  // The winner was paused at epochs 1 and 3 and resumed twice: it equals one uninterrupted run
+  // of its config, with the same run id, metrics rows and weights.
+  const auto plan = read_json(folder / "search.json");
+  const auto& trial = plan["variants"][0]["trials"][winner];
+  std::string overrides;
+  for (const auto& [key, value] : trial["values"].items())
+    overrides += " " + key + "=" + value.dump();
+  const auto trained = run_cadenza("train '" + smoke_search().string() + "'" + overrides +
+                                   " --runs-dir '" + (dir / "runs").string() + "'");
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const fs::path trained_dir = last_json_line(trained.out)["run_dir"].get<std::string>();
+  EXPECT_EQ(trained_dir.filename(), trial["run_id"].get<std::string>());
+  const fs::path winner_dir = folder / trial["dir"].get<std::string>();
+  EXPECT_EQ(count_occurrences(testing::slurp(winner_dir / "log.txt"), "resumed from"), 2u);
+  EXPECT_EQ(metrics_without_timings(winner_dir), metrics_without_timings(trained_dir));
+  testing::expect_same_weights(winner_dir, trained_dir);
+
+  const auto status =
+      run_cadenza("search '" + smoke_search().string() + "' --status --searches-dir '" +
+                  (dir / "searches").string() + "'");
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_TRUE(contains(status.out, "variant base: rungs 1/3/9 epochs, complete")) << status.out;
+  EXPECT_TRUE(contains(status.out, "epochs spent: 21 (a full training of every trial: 81)"))
+      << status.out;
+  EXPECT_TRUE(contains(status.out, "best so far: trial " + std::to_string(winner))) << status.out;
+
+  // A rerun finds every rung decided and trains nothing.
+  const auto rerun = run_search(dir / "searches", 2);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(last_json_line(rerun.out)["attempts"], 0);
+  EXPECT_EQ(read_json(folder / "decisions.json"), reference_);
+}
+
+TEST_F(SearchRun, SigkillsAndRestartsGiveTheSameTable) {
+  ScratchDir dir;
+  const fs::path searches = dir / "searches";
+  const fs::path folder = searches / "smoke_search";
+  // Killed (the whole process group) at a first checkpoint, then at the first rung's decision,
+  // then in the middle of the second rung; each restart continues where the files stand.
+  const auto some_valid_rows = [&](int64_t epochs) {
+    return testing::wait_until(
+        [&] {
+          if (!fs::exists(folder / "runs" / "smoke_search")) return false;
+          for (const auto& entry : fs::directory_iterator(folder / "runs" / "smoke_search"))
+            if (trained_epochs(entry.path()) >= epochs) return true;
+          return false;
+        },
+        std::chrono::seconds(120));
+  };
+  for (const int64_t epochs : {1, 2, 3}) {
+    BackgroundCadenza search(search_arguments(searches, 2), dir.path(),
+                             "killed" + std::to_string(epochs));
+    ASSERT_TRUE(some_valid_rows(epochs)) << search.err();
+    search.kill_group();
+    EXPECT_EQ(search.wait(), 128 + SIGKILL);
+  }
+  const auto restarted = run_search(searches, 1);
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
+  EXPECT_EQ(read_json(folder / "decisions.json"), reference_);
+}
+
+TEST_F(SearchRun, TwoProcessesOnOneFolderTrainEachTrialOnce) {
+  ScratchDir dir;
+  const fs::path searches = dir / "searches";
+  const fs::path folder = searches / "smoke_search";
+  BackgroundCadenza first(search_arguments(searches, 1), dir.path(), "first");
+  BackgroundCadenza second(search_arguments(searches, 1), dir.path(), "second");
+  ASSERT_EQ(first.wait(), 0) << first.err();
+  ASSERT_EQ(second.wait(), 0) << second.err();
+  EXPECT_EQ(read_json(folder / "decisions.json"), reference_);
+  const size_t attempts = last_json_line(first.out())["attempts"].get<size_t>() +
+                          last_json_line(second.out())["attempts"].get<size_t>();
+  EXPECT_EQ(attempts, 9u + 3 + 1) << "a rung of a trial was trained twice";
+  // Every epoch of every trial was trained once: one "epoch N step" log line per epoch.
+  const SearchPlan plan = plan_search(smoke_search());
+  const auto& variant = reference_["variants"][0];
+  int64_t epochs = 0;
+  for (const auto& trial : plan.trials) {
+    const fs::path run_dir = folder / plan.run_of(trial).dir;
+    const int64_t trained = variant["trials"][static_cast<size_t>(trial.number)]["epochs"];
+    EXPECT_EQ(count_occurrences(testing::slurp(run_dir / "log.txt"), "] epoch "),
+              static_cast<size_t>(trained))
+        << plan.run_of(trial).run_id();
+    epochs += trained;
+  }
+  EXPECT_EQ(epochs, 21);
+  const auto per_trial = attempts_per_trial(plan, folder);
+  EXPECT_EQ(std::accumulate(per_trial.begin(), per_trial.end(), 0), 13);
+}
+
+}  // namespace
+}  // namespace cadenza
