@@ -43,8 +43,8 @@ MetricsLog::MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path c
     rows_.push_back(std::move(row.value));
 }
 
-void MetricsLog::append(int64_t epoch, int64_t step, const std::string& split,
-                        const nlohmann::json& fields) {
+nlohmann::json MetricsLog::make_row(int64_t epoch, int64_t step, const std::string& split,
+                                    const nlohmann::json& fields) const {
   nlohmann::json row = nlohmann::json::object();
   row["run_id"] = run_id_;
   row["epoch"] = epoch;
@@ -52,7 +52,17 @@ void MetricsLog::append(int64_t epoch, int64_t step, const std::string& split,
   row["split"] = split;
   for (const auto& [name, value] : fields.items())
     row[name] = value;
-  rows_.push_back(std::move(row));
+  return row;
+}
+
+void MetricsLog::append(int64_t epoch, int64_t step, const std::string& split,
+                        const nlohmann::json& fields) {
+  append(std::vector<nlohmann::json>{make_row(epoch, step, split, fields)});
+}
+
+void MetricsLog::append(std::vector<nlohmann::json> rows) {
+  for (auto& row : rows)
+    rows_.push_back(std::move(row));
   write();
 }
 

@@ -15,9 +15,14 @@ class MetricsLog {
   // empty files when there are none yet.
   MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path, std::string run_id);
 
-  // Appends a row. `fields` holds the metric values (nll, acc, precision, recall, f1, frames_per_s,
-  // ...); run_id, epoch, step and split are added in front.
+  // A row as the log keeps it: run_id, epoch, step and split, then `fields`, the metric values
+  // (nll, acc, precision, recall, f1, frames_per_s, ...).
+  nlohmann::json make_row(int64_t epoch, int64_t step, const std::string& split,
+                          const nlohmann::json& fields) const;
+  // Appends one row (make_row's).
   void append(int64_t epoch, int64_t step, const std::string& split, const nlohmann::json& fields);
+  // Appends rows made by make_row, all in one rewrite of the files.
+  void append(std::vector<nlohmann::json> rows);
 
   // Drops every row logged after `step` (used when resuming from a checkpoint taken at `step`).
   void truncate_after(int64_t step);

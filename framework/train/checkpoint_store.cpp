@@ -41,13 +41,18 @@ CheckpointStore::CheckpointStore(fs::path folder, int keep_last)
 
 fs::path CheckpointStore::save(const CheckpointContents& contents, bool is_best) {
   const fs::path path = folder_ / fmt::format("ckpt-{}.h5", contents.step);
-  save_checkpoint(path, contents);
   if (is_best) {
-    const fs::path temp = temp_path_for(best_path());
+    // best.h5 before ckpt-<step>.h5: a run killed in between resumes from its previous
+    // checkpoint and writes both again. The other order would resume from this checkpoint with
+    // an older best.h5, whose weights the final test would then load.
+    save_checkpoint(best_path(), contents);
+    const fs::path temp = temp_path_for(path);
     std::error_code link_error;
-    fs::create_hard_link(path, temp, link_error);
-    if (link_error) fs::copy_file(path, temp, fs::copy_options::overwrite_existing);
-    commit_atomic(temp, best_path());
+    fs::create_hard_link(best_path(), temp, link_error);
+    if (link_error) fs::copy_file(best_path(), temp, fs::copy_options::overwrite_existing);
+    commit_atomic(temp, path);
+  } else {
+    save_checkpoint(path, contents);
   }
   std::vector<fs::path> older = list();
   std::erase(older, path);

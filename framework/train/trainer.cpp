@@ -1,6 +1,7 @@
 #include "train/trainer.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,31 @@ struct InjectedNan {
     if (update != step || remaining == 0) return false;
     --remaining;
     return true;
+  }
+};
+
+// Fault injection for the kill-safety test of the end of an epoch (docs/training.md, "Testing
+// kill-safety"): CADENZA_INJECT_KILL=EPOCH makes the run SIGKILL itself at the end of epoch EPOCH,
+// after its checkpoint is written and before metrics.jsonl gets the epoch's rows. Unset, nothing
+// is injected.
+struct InjectedKill {
+  int64_t epoch = -1;
+
+  static InjectedKill from_environment() {
+    InjectedKill injected;
+    const char* text = std::getenv("CADENZA_INJECT_KILL");
+    if (text == nullptr) return injected;
+    long long epoch = -1;
+    char extra = 0;
+    if (std::sscanf(text, "%lld%c", &epoch, &extra) != 1 || epoch < 1) {
+      throw UsageError(fmt::format("CADENZA_INJECT_KILL = \"{}\" must be an EPOCH >= 1", text));
+    }
+    injected.epoch = epoch;
+    return injected;
+  }
+
+  void fire_at(int64_t ended_epoch) const {
+    if (ended_epoch == epoch) ::raise(SIGKILL);
   }
 };
 
@@ -151,7 +177,8 @@ class Trainer {
         schedule_(config_.train.schedule, config_.train.optimizer.lr, config_.train.epochs),
         early_stopping_(config_.train.early_stopping_patience),
         store_(run.checkpoints(), config_.train.checkpoint.keep_last),
-        injected_nan_(InjectedNan::from_environment()) {
+        injected_nan_(InjectedNan::from_environment()),
+        injected_kill_(InjectedKill::from_environment()) {
     model_->init(static_cast<uint64_t>(config_.seed));
     if (config_.model.output_bias_init == "frequency") init_output_bias_from_frequencies();
   }
@@ -356,8 +383,9 @@ class Trainer {
     const FrameMetrics valid = evaluate(dataset_.splits[1]);
     nlohmann::json valid_row = metrics_row(valid);
     valid_row["eval_s"] = seconds_since(valid_start);
-    run_.metrics().append(epoch, state_.step, "train", train_row_);
-    run_.metrics().append(epoch, state_.step, "valid", valid_row);
+    std::vector<nlohmann::json> epoch_rows = {
+        run_.metrics().make_row(epoch, state_.step, "train", train_row_),
+        run_.metrics().make_row(epoch, state_.step, "valid", valid_row)};
     const bool best = early_stopping_.record(epoch, valid.nll());
     schedule_.end_epoch(valid.nll());
     state_.epochs_done = epoch;
@@ -366,7 +394,15 @@ class Trainer {
                     state_.step, train_row_["nll"].get<double>(), valid.nll(), valid.accuracy(),
                     best ? " (best)" : "");
     const bool last = state_.epochs_done == epoch_limit_ || early_stopping_.should_stop() || stop_;
-    if (best || last || epoch % config_.train.checkpoint.every_epochs == 0) save_checkpoint(best);
+    // The checkpoint first, holding the epoch's rows, then metrics.jsonl: a run killed between the
+    // two resumes from that checkpoint, which restores the rows, so no epoch is trained twice. The
+    // other order would show a valid row (an epoch reached, e.g. a search's rung) whose checkpoint
+    // is missing, and the resumed run would train that epoch again.
+    if (best || last || epoch % config_.train.checkpoint.every_epochs == 0) {
+      save_checkpoint(best, epoch_rows);
+    }
+    injected_kill_.fire_at(epoch);
+    run_.metrics().append(std::move(epoch_rows));
     if (early_stopping_.should_stop()) {
       run_.log().info("early stopping: no better valid nll for {} epochs",
                       config_.train.early_stopping_patience);
@@ -374,7 +410,9 @@ class Trainer {
     }
   }
 
-  void save_checkpoint(bool best) {
+  // Saves the state and the metrics rows logged so far followed by `unlogged_rows` (the rows of
+  // the epoch just ended, which metrics.jsonl receives after the checkpoint).
+  void save_checkpoint(bool best, const std::vector<nlohmann::json>& unlogged_rows = {}) {
     CheckpointContents contents;
     contents.config_json = resolved_.canonical.dump();
     contents.run_id = resolved_.run_id;
@@ -388,6 +426,7 @@ class Trainer {
     contents.loader = {{"epoch", state_.position.epoch}, {"batch", state_.position.batch}};
     if (state_.progress.steps > 0) contents.epoch_progress = state_.progress.to_json();
     contents.metrics = run_.metrics().rows();
+    contents.metrics.insert(contents.metrics.end(), unlogged_rows.begin(), unlogged_rows.end());
     store_.save(contents, best);
     rollbacks_since_checkpoint_ = 0;
   }
@@ -444,6 +483,7 @@ class Trainer {
   static constexpr int kMaxRollbacks = 6;
   int rollbacks_since_checkpoint_ = 0;
   InjectedNan injected_nan_;
+  InjectedKill injected_kill_;
 };
 
 }  // namespace
