@@ -15,9 +15,11 @@ namespace {
 
 // More trials than this is almost surely a typo; nobody runs them on one machine.
 constexpr int64_t kMaxTrials = 10000;
+// More confirmation seeds than this is a typo too: 5 to 10 seeds already give paired tests power.
+constexpr int64_t kMaxConfirmSeeds = 100;
 
-const std::vector<std::string> kMembers = {"space",  "trials",    "sampler",    "seed",
-                                           "pruner", "objective", "per_variant"};
+const std::vector<std::string> kMembers = {"space",  "trials",    "sampler",     "seed",
+                                           "pruner", "objective", "per_variant", "confirm"};
 // The valid-split metrics of a run's metrics.jsonl rows; nll is minimised, the others maximised.
 const std::vector<std::string> kObjectiveMetrics = {"nll", "acc", "precision", "recall", "f1"};
 
@@ -254,6 +256,23 @@ void parse_objective(const Json& objective, const std::string& origin, SearchSpe
   spec.objective.minimize = metric == "nll";
 }
 
+void parse_confirm(const Json& confirm, const std::string& origin, SearchSpec& spec) {
+  if (!confirm.is_object() || !confirm.contains("seeds")) {
+    throw ConfigError(fmt::format(
+        "{}: search.confirm must be an object {{\"seeds\": n}} (the best trial of each variant "
+        "is trained again with n fresh seeds), got {}",
+        origin, confirm.dump()));
+  }
+  check_members(confirm, {"seeds"}, "search.confirm", origin);
+  const Json& seeds = confirm["seeds"];
+  if (!seeds.is_number_integer() || seeds.get<int64_t>() < 1 ||
+      seeds.get<int64_t>() > kMaxConfirmSeeds) {
+    throw ConfigError(fmt::format("{}: search.confirm.seeds must be an integer in [1, {}], got {}",
+                                  origin, kMaxConfirmSeeds, seeds.dump()));
+  }
+  spec.confirm_seeds = seeds.get<int64_t>();
+}
+
 }  // namespace
 
 SearchSpec parse_search(const Json& block, const std::string& origin) {
@@ -304,6 +323,7 @@ SearchSpec parse_search(const Json& block, const std::string& origin) {
     }
     spec.per_variant = block["per_variant"].get<bool>();
   }
+  if (block.contains("confirm")) parse_confirm(block["confirm"], origin, spec);
   return spec;
 }
 

@@ -12,11 +12,13 @@
 //     "seed": 1,
 //     "pruner": {"type": "successive_halving", "min_epochs": 2, "eta": 3},
 //     "objective": "valid.nll",
-//     "per_variant": true
+//     "per_variant": true,
+//     "confirm": {"seeds": 5}
 //   }
 //
 // This file checks the block's shape: members, key paths (schema keys, as in a sweep), value
-// kinds and their bounds, the sampler, the pruner, and the objective (a valid-split metric only).
+// kinds and their bounds, the sampler, the pruner, the objective (a valid-split metric only) and
+// the confirmation.
 // Whether the sampled values are valid for their keys is checked by resolving the bounds and every
 // trial exactly like `cadenza train` with overrides (search/search_plan.hpp).
 #pragma once
@@ -61,7 +63,10 @@ struct SearchSpec {
   int64_t eta = 3;         // successive halving: 1/eta of a rung's trials go on
   SearchObjective objective;
   bool per_variant = false;  // one search per variant of the `sweep` axes
-  Json declaration;          // the block as written
+  // confirm.seeds: the best trial of each variant is trained again with this many fresh seeds
+  // (search/search_confirm.hpp); 0 (no `confirm` member) confirms nothing.
+  int64_t confirm_seeds = 0;
+  Json declaration;  // the block as written
 };
 
 // Checks the `search` block of the experiment `origin` (a file name, for messages). Throws

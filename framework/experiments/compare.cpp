@@ -277,6 +277,13 @@ bool lower_is_better(const std::string& metric) {
 Comparison compare_runs(const std::vector<RunRecord>& runs, const CompareOptions& options) {
   Comparison comparison;
   comparison.varying_keys = find_varying_keys(runs);
+  for (const RunRecord& run : runs) {
+    if (!run.selection.empty() &&
+        std::find(comparison.selections.begin(), comparison.selections.end(), run.selection) ==
+            comparison.selections.end()) {
+      comparison.selections.push_back(run.selection);
+    }
+  }
 
   std::map<std::string, std::size_t> variant_index;  // the settings' values as JSON -> index
   std::vector<std::size_t> run_variant(runs.size(), 0);

@@ -34,8 +34,8 @@
 #include <utility>
 #include <vector>
 
-#include "experiments/run_collection.hpp"
 #include "core/stats.hpp"
+#include "experiments/run_collection.hpp"
 
 namespace cadenza {
 
@@ -102,6 +102,9 @@ struct Comparison {
   std::vector<PairedDifference> differences;  // variant order, then dataset, then metric
   std::size_t runs_used = 0;
   std::vector<ExcludedRun> excluded;
+  // The distinct non-empty RunRecord::selection notes of the runs, in order of first appearance:
+  // how a program chose their configs (a search's confirmation runs), for the report's header.
+  std::vector<std::string> selections;
 };
 
 // Lower values are better for nll (and any metric whose name contains "nll" or "loss") and for

@@ -141,6 +141,8 @@ std::vector<std::string> header_paragraphs(const ReportInputs& inputs) {
                                          : fmt::format("{}", fmt::join(c.varying_keys, ", ")),
                                      c.variants[c.baseline].label, c.baseline_rule));
   }
+  for (const std::string& selection : c.selections)
+    paragraphs.push_back(fmt::format("Selection: {}.", selection));
   paragraphs.push_back(
       fmt::format("Runs: {} in the statistics, {} left out (listed at the end with the reason).",
                   c.runs_used, c.excluded.size()));

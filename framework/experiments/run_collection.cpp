@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/json_text.hpp"
 #include "runs/run_dir.hpp"
+#include "search/search_confirm.hpp"
 #include "train/checkpoint_format.hpp"
 
 namespace cadenza {
@@ -22,8 +23,8 @@ constexpr int kSweepFormatVersion = 1;
 constexpr int kRunSearchDepth = 3;
 
 const std::string kPathHelp =
-    "pass run directories (with config.json), a sweep directory (with sweep.json) or a folder "
-    "that holds run directories";
+    "pass run directories (with config.json), a sweep directory (with sweep.json), a search "
+    "directory (with search.json) or a folder that holds run directories";
 
 json parse_json_file(const fs::path& file) {
   return parse_json_text(read_file(file), file.string(), JsonSource::kInput);
@@ -191,6 +192,14 @@ std::vector<RunRecord> read_sweep(const fs::path& sweep_dir) {
     throw InputError(
         fmt::format("{}: 'runs' must be an array of {{\"run_id\", \"dir\", ...}}", file.string()));
   }
+  std::string selection;
+  if (sweep.contains("selection")) {
+    if (!sweep["selection"].is_string()) {
+      throw InputError(fmt::format("{}: 'selection' must be a string, got {}", file.string(),
+                                   sweep["selection"].dump()));
+    }
+    selection = sweep["selection"].get<std::string>();
+  }
   std::vector<RunRecord> runs;
   for (std::size_t i = 0; i < sweep["runs"].size(); ++i) {
     const json& listed = sweep["runs"][i];
@@ -201,6 +210,7 @@ std::vector<RunRecord> read_sweep(const fs::path& sweep_dir) {
     }
     const fs::path dir = sweep_dir / listed["dir"].get<std::string>();
     runs.push_back(fs::exists(dir / "config.json") ? read_run(dir) : missing_run(dir, listed));
+    runs.back().selection = selection;
   }
   return runs;
 }
@@ -271,6 +281,19 @@ std::vector<RunRecord> collect_runs(const std::vector<fs::path>& paths) {
     }
     if (fs::exists(path / "sweep.json")) {
       for (RunRecord& run : read_sweep(path))
+        add(std::move(run));
+      continue;
+    }
+    if (fs::exists(path / "search.json")) {
+      const fs::path confirmation = confirmation_folder(path);
+      if (!fs::exists(confirmation / "sweep.json")) {
+        throw UsageError(fmt::format(
+            "{} is a search directory without confirmation runs ({} does not exist): they are "
+            "trained after the search's last rung when its experiment sets search.confirm.seeds; "
+            "to compare its trials instead, pass {}",
+            path.string(), (confirmation / "sweep.json").string(), (path / "runs").string()));
+      }
+      for (RunRecord& run : read_sweep(confirmation))
         add(std::move(run));
       continue;
     }

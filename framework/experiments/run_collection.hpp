@@ -3,7 +3,10 @@
 //   a run directory      holds config.json (and manifest.json, metrics.jsonl; run_dir.hpp);
 //   a sweep directory    holds sweep.json, format "cadenza-sweep", version 1, whose
 //                        runs[] name each run's "dir" relative to the sweep directory (runs listed
-//                        there but not started yet are reported as missing);
+//                        there but not started yet are reported as missing), and whose optional
+//                        "selection" says how a program chose the runs' configs;
+//   a search directory   holds search.json (search/search_plan.hpp): its confirmation runs, the
+//                        sweep directory confirm/ (search/search_confirm.hpp), not its trials;
 //   a folder of runs     anything else: every run directory up to three levels below it (e.g.
 //                        results/runs/quickstart), in path order.
 //
@@ -51,6 +54,9 @@ struct RunRecord {
   // Distances of the generated music from the test split, by name ("pitch_class_kl", ...), each
   // the mean over the run's stats.json files; empty when nothing was generated.
   std::map<std::string, double> music_distances;
+  // The "selection" of the sweep.json that lists the run (how its config was chosen, e.g. by a
+  // search on validation data), or "".
+  std::string selection;
 
   // Why the run cannot enter the statistics ("" when it can): not completed, or no test row.
   std::string problem() const;

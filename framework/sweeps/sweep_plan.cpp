@@ -83,9 +83,12 @@ nlohmann::json sweep_document(const SweepPlan& plan) {
                     {"seed", run.resolved.config.seed},
                     {"dataset", run.resolved.config.data.dataset}});
   }
-  return {{"format", "cadenza-sweep"}, {"version", 1},
-          {"name", plan.name},         {"experiment", plan.experiment.generic_string()},
-          {"axes", plan.axes},         {"runs", runs}};
+  nlohmann::json document = {
+      {"format", "cadenza-sweep"}, {"version", 1},
+      {"name", plan.name},         {"experiment", plan.experiment.generic_string()},
+      {"axes", plan.axes},         {"runs", runs}};
+  if (!plan.selection.empty()) document["selection"] = plan.selection;
+  return document;
 }
 
 std::vector<std::string> write_sweep_document(const SweepPlan& plan, const fs::path& folder) {

@@ -38,6 +38,9 @@ struct SweepPlan {
   std::filesystem::path experiment;  // the experiment file, as given
   nlohmann::json axes;               // the `sweep` block as declared ({} when there is none)
   std::vector<PlannedRun> runs;      // in expansion order (config/sweep.hpp)
+  // How the runs' configs were chosen, when a program chose them (a search's confirmation runs,
+  // search/search_confirm.hpp); "" for a declared sweep. sweep.json keeps it as "selection".
+  std::string selection;
 };
 
 // Expands and resolves every run of `experiment`. An experiment without a `sweep` block is a sweep
