@@ -1,5 +1,5 @@
 // `cadenza search EXPERIMENT [--jobs N] [--shard i/n] [--searches-dir DIR]` runs the search an
-// experiment's `search` block declares, then its confirmation runs;
+// experiment's `search` block declares, then its confirmation runs, and writes its report;
 // `--status` prints where each variant's search and confirmation stand.
 // Exit codes: 0 every variant's search is complete with a best trial and every confirmation run is
 // done; 5 a variant has no best trial (all its trials failed) or a confirmation run failed.
@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "experiments/search_report.hpp"
 #include "search/search_confirm.hpp"
 #include "search/search_plan.hpp"
 #include "search/search_runner.hpp"
@@ -165,6 +166,7 @@ void add_search_command(CLI::App& app, Action& action) {
       sweep.cadenza_binary = fs::read_symlink("/proc/self/exe");
       InterruptHandlers interrupt_handlers;
       const SearchResult result = run_search(plan, folder, sweep);
+      write_search_report(read_search_report(plan, folder), folder);
       const SweepPlan confirmation = plan_confirmation(plan, result.tables);
       const fs::path confirm_folder = confirmation_folder(folder);
       nlohmann::json variants = nlohmann::json::array();
@@ -199,6 +201,8 @@ void add_search_command(CLI::App& app, Action& action) {
              {"epochs_spent", table.epochs_spent},
              {"confirmations", confirmations}});
       }
+      fmt::print(stderr, "search {}: report written to {}/report.{{md,csv,html}}\n", plan.runs.name,
+                 folder.string());
       fmt::print("{}\n", nlohmann::json{{"search_dir", folder.string()},
                                         {"objective", plan.spec.objective.name()},
                                         {"variants", variants},

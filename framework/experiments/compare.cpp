@@ -274,6 +274,15 @@ bool lower_is_better(const std::string& metric) {
          metric.rfind(kMusicMetricPrefix, 0) == 0;
 }
 
+std::optional<std::size_t> variant_index_of(const Comparison& comparison, const RunRecord& run) {
+  if (!has_config(run)) return std::nullopt;
+  const Variant variant = variant_of(run, comparison.varying_keys);
+  for (std::size_t v = 0; v < comparison.variants.size(); ++v) {
+    if (comparison.variants[v].settings == variant.settings) return v;
+  }
+  return std::nullopt;
+}
+
 Comparison compare_runs(const std::vector<RunRecord>& runs, const CompareOptions& options) {
   Comparison comparison;
   comparison.varying_keys = find_varying_keys(runs);

@@ -115,4 +115,8 @@ bool lower_is_better(const std::string& metric);
 // one variant, and when a metric is not in any completed run's test row (listing those present).
 Comparison compare_runs(const std::vector<RunRecord>& runs, const CompareOptions& options);
 
+// The index in comparison.variants of the variant `run` belongs to (by its values of the varying
+// keys), or nullopt when none has them (a run without a config, or not among the compared runs).
+std::optional<std::size_t> variant_index_of(const Comparison& comparison, const RunRecord& run);
+
 }  // namespace cadenza

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/atomic_file.hpp"
+#include "experiments/report_format.hpp"
 #include "plot/charts.hpp"
 #include "plot/svg_writer.hpp"
 
@@ -14,23 +15,6 @@ namespace cadenza {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A table as plain cell texts; rendered as Markdown or HTML.
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> rows;
-};
-
-// A section: title, paragraphs, then an optional table.
-struct Section {
-  std::string title;
-  std::vector<std::string> paragraphs;
-  Table table;
-};
-
-std::string fixed(double value, int decimals = 4) {
-  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : "—";
-}
 
 std::string signed_fixed(double value) {
   return std::isfinite(value) ? fmt::format("{:+.4f}", value) : "—";
@@ -149,8 +133,10 @@ std::vector<std::string> header_paragraphs(const ReportInputs& inputs) {
   return paragraphs;
 }
 
-Section results_section(const Comparison& c) {
-  Section section{"Results (test metrics)", {}, {}};
+}  // namespace
+
+ReportSection comparison_results_section(const Comparison& c) {
+  ReportSection section{"Results (test metrics)", {}, {}};
   section.table.columns = {"variant"};
   for (const std::string& dataset : c.datasets) {
     for (const std::string& metric : c.metrics)
@@ -172,8 +158,10 @@ Section results_section(const Comparison& c) {
   return section;
 }
 
-Section training_section(const Comparison& c) {
-  Section section{
+namespace {
+
+ReportSection training_section(const Comparison& c) {
+  ReportSection section{
       "Training",
       {"best epoch: the epoch of the best valid nll (whose checkpoint is tested), mean "
        "± std over seeds. train time: the sum of the per-epoch training and "
@@ -206,8 +194,10 @@ Section training_section(const Comparison& c) {
   return section;
 }
 
-Section differences_section(const Comparison& c) {
-  Section section{"Paired differences to the baseline (variant − baseline)", {}, {}};
+}  // namespace
+
+ReportSection comparison_differences_section(const Comparison& c) {
+  ReportSection section{"Paired differences to the baseline (variant − baseline)", {}, {}};
   if (c.variants.size() < 2) {
     section.paragraphs.push_back("One variant only: nothing to pair.");
     return section;
@@ -227,8 +217,10 @@ Section differences_section(const Comparison& c) {
   return section;
 }
 
-Section published_section(const ReportInputs& inputs) {
-  Section section{"Published numbers (results/published)", {}, {}};
+namespace {
+
+ReportSection published_section(const ReportInputs& inputs) {
+  ReportSection section{"Published numbers (results/published)", {}, {}};
   section.table.columns = {"id", "model", "dataset", "test nll", "verified", "where", "source"};
   for (const std::string& dataset : inputs.comparison.datasets) {
     for (const PublishedNumber& number : inputs.published) {
@@ -250,8 +242,8 @@ Section published_section(const ReportInputs& inputs) {
   return section;
 }
 
-Section excluded_section(const Comparison& c) {
-  Section section{"Runs not in the statistics", {}, {}};
+ReportSection excluded_section(const Comparison& c) {
+  ReportSection section{"Runs not in the statistics", {}, {}};
   if (c.excluded.empty()) {
     section.paragraphs.push_back("None: every run found is completed and in the tables.");
     return section;
@@ -267,57 +259,13 @@ Section excluded_section(const Comparison& c) {
   return section;
 }
 
-std::vector<Section> sections(const ReportInputs& inputs) {
-  return {results_section(inputs.comparison), training_section(inputs.comparison),
-          differences_section(inputs.comparison), published_section(inputs),
+std::vector<ReportSection> sections(const ReportInputs& inputs) {
+  return {comparison_results_section(inputs.comparison), training_section(inputs.comparison),
+          comparison_differences_section(inputs.comparison), published_section(inputs),
           excluded_section(inputs.comparison)};
 }
 
-// --- Markdown ---------------------------------------------------------------------------------
-
-std::string markdown_cell(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '|') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out;
-}
-
-std::string markdown_table(const Table& table) {
-  if (table.columns.empty()) return "";
-  const auto line = [](const std::vector<std::string>& cells) {
-    std::vector<std::string> escaped;
-    for (const std::string& cell : cells)
-      escaped.push_back(markdown_cell(cell));
-    return fmt::format("| {} |\n", fmt::join(escaped, " | "));
-  };
-  std::string text = line(table.columns);
-  text += "|";
-  for (std::size_t i = 0; i < table.columns.size(); ++i)
-    text += "---|";
-  text += "\n";
-  for (const auto& row : table.rows)
-    text += line(row);
-  return text + "\n";
-}
-
 // --- HTML -------------------------------------------------------------------------------------
-
-std::string html_table(const Table& table) {
-  if (table.columns.empty()) return "";
-  std::string html = "<table>\n<thead><tr>";
-  for (const std::string& column : table.columns)
-    html += "<th>" + svg::xml_escape(column) + "</th>";
-  html += "</tr></thead>\n<tbody>\n";
-  for (const auto& row : table.rows) {
-    html += "<tr>";
-    for (const std::string& cell : row)
-      html += "<td>" + svg::xml_escape(cell) + "</td>";
-    html += "</tr>\n";
-  }
-  return html + "</tbody>\n</table>\n";
-}
 
 svg::LineChart curve_chart(const Comparison& c, const std::string& dataset) {
   svg::LineChart chart{
@@ -352,17 +300,6 @@ svg::BarChart bar_chart_of(const Comparison& c, const std::string& dataset,
   return chart;
 }
 
-constexpr const char* kCss = R"(body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif;
-  margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em;
-  border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } tbody tr:nth-child(even) { background: #fafafa; }
-figure { margin: 1em 0; } figcaption { font-size: 0.9em; color: #555; max-width: 900px; }
-svg { max-width: 100%; height: auto; }
-)";
-
 }  // namespace
 
 std::string report_markdown(const ReportInputs& inputs) {
@@ -370,23 +307,12 @@ std::string report_markdown(const ReportInputs& inputs) {
   for (const std::string& paragraph : header_paragraphs(inputs))
     md += paragraph + "\n\n";
   md += "Plots (learning curves, test metric bars): report.html.\n\n";
-  for (const Section& section : sections(inputs)) {
-    md += "## " + section.title + "\n\n";
-    for (const std::string& paragraph : section.paragraphs)
-      md += paragraph + "\n\n";
-    md += markdown_table(section.table);
-  }
+  for (const ReportSection& section : sections(inputs))
+    md += markdown_section(section);
   return md;
 }
 
 std::string report_csv(const Comparison& c) {
-  const auto csv_cell = [](const std::string& text) {
-    if (text.find_first_of(",\"\n") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (const char ch : text)
-      quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    return quoted + "\"";
-  };
   const auto number = [](double value) {
     return std::isfinite(value) ? fmt::format("{}", value) : std::string();
   };
@@ -402,7 +328,7 @@ std::string report_csv(const Comparison& c) {
   std::vector<std::string> escaped_columns;
   for (const std::string& column : columns)
     escaped_columns.push_back(csv_cell(column));
-  std::string csv = fmt::format("{}\n", fmt::join(escaped_columns, ","));
+  std::string csv = csv_line(escaped_columns);
   for (std::size_t v = 0; v < c.variants.size(); ++v) {
     for (const std::string& dataset : c.datasets) {
       const VariantResult* result = result_of(c, v, dataset);
@@ -429,7 +355,7 @@ std::string report_csv(const Comparison& c) {
         } else {
           cells.insert(cells.end(), {"", "", "", "", "", ""});
         }
-        csv += fmt::format("{}\n", fmt::join(cells, ","));
+        csv += csv_line(cells);
       }
     }
   }
@@ -438,39 +364,29 @@ std::string report_csv(const Comparison& c) {
 
 std::string report_html(const ReportInputs& inputs) {
   const Comparison& c = inputs.comparison;
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<title>cadenza compare</title>\n<style>\n";
-  html += kCss;
-  html += "</style>\n</head>\n<body>\n<h1>cadenza compare</h1>\n";
+  std::string html = html_page_start("cadenza compare");
   for (const std::string& paragraph : header_paragraphs(inputs))
     html += "<p>" + svg::xml_escape(paragraph) + "</p>\n";
-  std::vector<Section> all = sections(inputs);
-  const auto render = [&html](const Section& section) {
-    html += "<h2>" + svg::xml_escape(section.title) + "</h2>\n";
-    for (const std::string& paragraph : section.paragraphs)
-      html += "<p>" + svg::xml_escape(paragraph) + "</p>\n";
-    html += html_table(section.table);
-  };
-  render(all.front());
+  std::vector<ReportSection> all = sections(inputs);
+  html += html_section(all.front());
   html += "<h2>Plots</h2>\n";
   for (const std::string& dataset : c.datasets) {
-    html += "<figure>\n" + svg::line_chart(curve_chart(c, dataset)) +
-            "<figcaption>Valid nll per epoch on " + svg::xml_escape(dataset) +
-            ": the mean over the completed seeds (line) and their min–max (band). After a run "
-            "stops early, later epochs average the runs still training.</figcaption>\n"
-            "</figure>\n";
+    html += html_figure(svg::line_chart(curve_chart(c, dataset)),
+                        "Valid nll per epoch on " + dataset +
+                            ": the mean over the completed seeds (line) and their min–max (band). "
+                            "After a run stops early, later epochs average the runs still "
+                            "training.");
     if (!c.metrics.empty()) {
       const std::string& metric = c.metrics.front();
-      html += "<figure>\n" + svg::bar_chart(bar_chart_of(c, dataset, metric)) +
-              "<figcaption>Test " + svg::xml_escape(metric) + " on " + svg::xml_escape(dataset) +
-              ": mean over seeds; error bars are the 95% t confidence interval of the mean "
-              "(shown for n ≥ 2).</figcaption>\n</figure>\n";
+      html += html_figure(svg::bar_chart(bar_chart_of(c, dataset, metric)),
+                          "Test " + metric + " on " + dataset +
+                              ": mean over seeds; error bars are the 95% t confidence interval of "
+                              "the mean (shown for n ≥ 2).");
     }
   }
   for (std::size_t i = 1; i < all.size(); ++i)
-    render(all[i]);
-  return html + "</body>\n</html>\n";
+    html += html_section(all[i]);
+  return html + html_page_end();
 }
 
 void write_report(const ReportInputs& inputs, const fs::path& out_dir) {

@@ -16,6 +16,7 @@
 
 #include "experiments/compare.hpp"
 #include "experiments/published.hpp"
+#include "experiments/report_format.hpp"
 
 namespace cadenza {
 
@@ -24,6 +25,12 @@ struct ReportInputs {
   std::vector<std::string> sources;               // the paths compared, as given
   const std::vector<PublishedNumber>& published;  // numbers to show beside ours
 };
+
+// The results table (variants x datasets x metrics, * when significantly different from the
+// baseline) and the paired differences to the baseline: the sections other reports embed (a
+// search's confirmation, experiments/search_report.hpp).
+ReportSection comparison_results_section(const Comparison& comparison);
+ReportSection comparison_differences_section(const Comparison& comparison);
 
 std::string report_markdown(const ReportInputs& inputs);
 std::string report_csv(const Comparison& comparison);

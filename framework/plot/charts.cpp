@@ -100,6 +100,137 @@ void polyline(SvgWriter& svg, const std::vector<std::pair<double, double>>& poin
                            {"stroke-linejoin", "round"}});
 }
 
+// A tick of an axis: where it is (in the axis's data units, log10 of the value on a log axis)
+// and what it says.
+struct AxisTick {
+  double at;
+  std::string text;
+};
+
+std::vector<AxisTick> numeric_ticks(const std::vector<double>& ticks) {
+  const int decimals = tick_decimals(ticks);
+  std::vector<AxisTick> labelled;
+  for (const double t : ticks)
+    labelled.push_back({t, tick_text(t, decimals)});
+  return labelled;
+}
+
+// Ticks of a log axis over the log10 range `range` (with a margin): the powers of ten, else 1, 2
+// and 5 times them, else every integer multiple, whichever first puts three inside; the axis ends
+// at the range.
+std::vector<AxisTick> log_ticks(Range range) {
+  if (range.empty()) range = {0.0, 1.0};
+  // A margin of 4% of the span (at least 0.05 decades) on each side, so no point sits on the frame.
+  const double margin = std::max(0.04 * (range.high - range.low), 0.05);
+  range = {range.low - margin, range.high + margin};
+  for (const std::vector<double>& multiples :
+       std::vector<std::vector<double>>{{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+    std::vector<AxisTick> ticks;
+    for (int power = static_cast<int>(std::floor(range.low)) - 1;
+         power <= static_cast<int>(std::ceil(range.high)); ++power) {
+      for (const double multiple : multiples) {
+        const double at = std::log10(multiple) + power;
+        if (at < range.low - 1e-9 || at > range.high + 1e-9) continue;
+        ticks.push_back({at, fmt::format("{:g}", multiple * std::pow(10.0, power))});
+      }
+    }
+    if (ticks.size() >= 3 || multiples.size() == 9) {
+      // The axis ends at the data's range (a log axis has no round ends that stay close to it).
+      ticks.insert(ticks.begin(), {range.low, ""});
+      ticks.push_back({range.high, ""});
+      return ticks;
+    }
+  }
+  return {};
+}
+
+// The frame shared by the line and scatter charts: a plot area with its axes on the left and
+// bottom, the legend on the right. Ticks are sorted; the first and last span the axis.
+struct PlotFrame {
+  static constexpr double kLeft = 78, kTop = 40, kPlotWidth = 560, kPlotHeight = 320, kBottom = 58;
+
+  PlotFrame(const std::string& title, const std::vector<std::string>& legend_labels,
+            std::vector<AxisTick> x_axis, std::vector<AxisTick> y_axis)
+      : x_ticks(std::move(x_axis)),
+        y_ticks(std::move(y_axis)),
+        sx{x_ticks.front().at, x_ticks.back().at, kLeft, kLeft + kPlotWidth},
+        sy{y_ticks.front().at, y_ticks.back().at, kTop + kPlotHeight, kTop},
+        svg(chart_document(width_for(legend_labels), height_for(legend_labels), title)) {}
+
+  // Grid lines and labels of the ticks, the frame, the axis labels, and "no data" when asked.
+  void draw_axes(const std::string& x_label, const std::string& y_label, bool no_data) {
+    const auto c = svg_coordinate;
+    for (const AxisTick& t : y_ticks) {
+      svg.element("line", {{"x1", c(kLeft)},
+                           {"y1", c(sy(t.at))},
+                           {"x2", c(kLeft + kPlotWidth)},
+                           {"y2", c(sy(t.at))},
+                           {"stroke", "#e3e3e3"}});
+      svg.element("text", {{"x", c(kLeft - 6)}, {"y", c(sy(t.at) + 4)}, {"text-anchor", "end"}},
+                  t.text);
+    }
+    for (const AxisTick& t : x_ticks) {
+      if (t.text.empty()) continue;
+      svg.element("line", {{"x1", c(sx(t.at))},
+                           {"y1", c(kTop + kPlotHeight)},
+                           {"x2", c(sx(t.at))},
+                           {"y2", c(kTop + kPlotHeight + 5)},
+                           {"stroke", "#333333"}});
+      svg.element(
+          "text",
+          {{"x", c(sx(t.at))}, {"y", c(kTop + kPlotHeight + 19)}, {"text-anchor", "middle"}},
+          t.text);
+    }
+    svg.element("rect", {{"x", c(kLeft)},
+                         {"y", c(kTop)},
+                         {"width", c(kPlotWidth)},
+                         {"height", c(kPlotHeight)},
+                         {"fill", "none"},
+                         {"stroke", "#333333"}});
+    svg.element("text",
+                {{"x", c(kLeft + kPlotWidth / 2)},
+                 {"y", c(kTop + kPlotHeight + 42)},
+                 {"text-anchor", "middle"}},
+                x_label);
+    svg.element(
+        "text",
+        {{"x", "0"},
+         {"y", "0"},
+         {"text-anchor", "middle"},
+         {"transform", fmt::format("translate(18 {:.1f}) rotate(-90)", kTop + kPlotHeight / 2)}},
+        y_label);
+    if (no_data) {
+      svg.element("text",
+                  {{"x", c(kLeft + kPlotWidth / 2)},
+                   {"y", c(kTop + kPlotHeight / 2)},
+                   {"text-anchor", "middle"},
+                   {"fill", "#777777"}},
+                  "no data");
+    }
+  }
+
+  // The left end (x) and middle (y) of legend entry `index`.
+  std::pair<double, double> legend_position(std::size_t index) const {
+    return {kLeft + kPlotWidth + 24, kTop + 10 + 20.0 * static_cast<double>(index)};
+  }
+
+  std::vector<AxisTick> x_ticks, y_ticks;
+  Scale sx, sy;
+  SvgWriter svg;
+
+ private:
+  static double width_for(const std::vector<std::string>& legend_labels) {
+    double legend_width = 0;
+    for (const std::string& label : legend_labels)
+      legend_width = std::max(legend_width, 34 + text_width(label));
+    return kLeft + kPlotWidth + 24 + legend_width + 12;
+  }
+  static double height_for(const std::vector<std::string>& legend_labels) {
+    const double legend_height = 20.0 * static_cast<double>(legend_labels.size());
+    return std::max(kTop + kPlotHeight + kBottom, kTop + legend_height + 20);
+  }
+};
+
 }  // namespace
 
 const std::string& palette_colour(std::size_t index) {
@@ -128,17 +259,11 @@ std::vector<double> nice_ticks(double low, double high, int target) {
 }
 
 std::string line_chart(const LineChart& chart) {
-  constexpr double kLeft = 78, kTop = 40, kPlotWidth = 560, kPlotHeight = 320, kBottom = 58;
-  double legend_width = 0;
-  for (const Series& series : chart.series)
-    legend_width = std::max(legend_width, 34 + text_width(series.label));
-  const double legend_height = 20.0 * static_cast<double>(chart.series.size());
-  const double width = kLeft + kPlotWidth + 24 + legend_width + 12;
-  const double height = std::max(kTop + kPlotHeight + kBottom, kTop + legend_height + 20);
-
+  std::vector<std::string> labels;
   Range x_range, y_range;
   bool integer_x = true;
   for (const Series& series : chart.series) {
+    labels.push_back(series.label);
     for (std::size_t i = 0; i < series.x.size(); ++i) {
       if (!std::isfinite(series.y[i])) continue;
       x_range.add(series.x[i]);
@@ -150,62 +275,13 @@ std::string line_chart(const LineChart& chart) {
       }
     }
   }
-  const bool no_data = x_range.empty();
-  const std::vector<double> x_ticks = axis_ticks(x_range, 8, integer_x);
-  const std::vector<double> y_ticks = axis_ticks(y_range, 6, false);
-  const Scale sx{x_ticks.front(), x_ticks.back(), kLeft, kLeft + kPlotWidth};
-  const Scale sy{y_ticks.front(), y_ticks.back(), kTop + kPlotHeight, kTop};
-
-  SvgWriter svg = chart_document(width, height, chart.title);
+  PlotFrame frame(chart.title, labels, numeric_ticks(axis_ticks(x_range, 8, integer_x)),
+                  numeric_ticks(axis_ticks(y_range, 6, false)));
+  frame.draw_axes(chart.x_label, chart.y_label, x_range.empty());
+  SvgWriter& svg = frame.svg;
+  const Scale& sx = frame.sx;
+  const Scale& sy = frame.sy;
   const auto c = svg_coordinate;
-  const int y_decimals = tick_decimals(y_ticks);
-  for (const double t : y_ticks) {
-    svg.element("line", {{"x1", c(kLeft)},
-                         {"y1", c(sy(t))},
-                         {"x2", c(kLeft + kPlotWidth)},
-                         {"y2", c(sy(t))},
-                         {"stroke", "#e3e3e3"}});
-    svg.element("text", {{"x", c(kLeft - 6)}, {"y", c(sy(t) + 4)}, {"text-anchor", "end"}},
-                tick_text(t, y_decimals));
-  }
-  const int x_decimals = tick_decimals(x_ticks);
-  for (const double t : x_ticks) {
-    svg.element("line", {{"x1", c(sx(t))},
-                         {"y1", c(kTop + kPlotHeight)},
-                         {"x2", c(sx(t))},
-                         {"y2", c(kTop + kPlotHeight + 5)},
-                         {"stroke", "#333333"}});
-    svg.element("text",
-                {{"x", c(sx(t))}, {"y", c(kTop + kPlotHeight + 19)}, {"text-anchor", "middle"}},
-                tick_text(t, x_decimals));
-  }
-  svg.element("rect", {{"x", c(kLeft)},
-                       {"y", c(kTop)},
-                       {"width", c(kPlotWidth)},
-                       {"height", c(kPlotHeight)},
-                       {"fill", "none"},
-                       {"stroke", "#333333"}});
-  svg.element("text",
-              {{"x", c(kLeft + kPlotWidth / 2)},
-               {"y", c(kTop + kPlotHeight + 42)},
-               {"text-anchor", "middle"}},
-              chart.x_label);
-  svg.element(
-      "text",
-      {{"x", "0"},
-       {"y", "0"},
-       {"text-anchor", "middle"},
-       {"transform", fmt::format("translate(18 {:.1f}) rotate(-90)", kTop + kPlotHeight / 2)}},
-      chart.y_label);
-  if (no_data) {
-    svg.element("text",
-                {{"x", c(kLeft + kPlotWidth / 2)},
-                 {"y", c(kTop + kPlotHeight / 2)},
-                 {"text-anchor", "middle"},
-                 {"fill", "#777777"}},
-                "no data");
-  }
-
   for (std::size_t s = 0; s < chart.series.size(); ++s) {
     const Series& series = chart.series[s];
     const std::string& colour = palette_colour(s);
@@ -236,8 +312,7 @@ std::string line_chart(const LineChart& chart) {
       }
       segment.clear();
     }
-    const double legend_y = kTop + 10 + 20.0 * static_cast<double>(s);
-    const double legend_x = kLeft + kPlotWidth + 24;
+    const auto [legend_x, legend_y] = frame.legend_position(s);
     svg.element("rect", {{"x", c(legend_x)},
                          {"y", c(legend_y - 5)},
                          {"width", "24"},
@@ -250,6 +325,61 @@ std::string line_chart(const LineChart& chart) {
                          {"y2", c(legend_y)},
                          {"stroke", colour},
                          {"stroke-width", "2"}});
+    svg.element("text", {{"x", c(legend_x + 30)}, {"y", c(legend_y + 4)}}, series.label);
+  }
+  return svg.finish();
+}
+
+std::string scatter_chart(const ScatterChart& chart) {
+  std::vector<std::string> labels;
+  Range x_range, y_range;
+  for (const ScatterSeries& series : chart.series) {
+    labels.push_back(series.label);
+    for (std::size_t i = 0; i < series.x.size(); ++i) {
+      const bool plotted = std::isfinite(series.y[i]) && (!chart.log_x || series.x[i] > 0);
+      if (!plotted) continue;
+      x_range.add(chart.log_x ? std::log10(series.x[i]) : series.x[i]);
+      y_range.add(series.y[i]);
+    }
+  }
+  std::vector<AxisTick> x_ticks;
+  if (!chart.categories.empty()) {
+    for (std::size_t i = 0; i < chart.categories.size(); ++i)
+      x_ticks.push_back({static_cast<double>(i), chart.categories[i]});
+    // Half a category of margin on each side, so that the first and last are not on the frame.
+    x_ticks.insert(x_ticks.begin(), {-0.5, ""});
+    x_ticks.push_back({static_cast<double>(chart.categories.size()) - 0.5, ""});
+  } else if (chart.log_x) {
+    x_ticks = log_ticks(x_range);
+  } else {
+    x_ticks = numeric_ticks(axis_ticks(x_range, 8, false));
+  }
+  PlotFrame frame(chart.title, labels, x_ticks, numeric_ticks(axis_ticks(y_range, 6, false)));
+  frame.draw_axes(chart.x_label, chart.y_label, x_range.empty());
+  SvgWriter& svg = frame.svg;
+  const auto c = svg_coordinate;
+  const auto marker = [&](double x, double y, const std::string& colour, bool hollow) {
+    if (hollow) {
+      svg.element("circle", {{"cx", c(x)},
+                             {"cy", c(y)},
+                             {"r", "4"},
+                             {"fill", "none"},
+                             {"stroke", colour},
+                             {"stroke-width", "1.5"}});
+    } else {
+      svg.element("circle", {{"cx", c(x)}, {"cy", c(y)}, {"r", "4"}, {"fill", colour}});
+    }
+  };
+  for (std::size_t s = 0; s < chart.series.size(); ++s) {
+    const ScatterSeries& series = chart.series[s];
+    const std::string& colour = palette_colour(s);
+    for (std::size_t i = 0; i < series.x.size(); ++i) {
+      if (!std::isfinite(series.y[i]) || (chart.log_x && !(series.x[i] > 0))) continue;
+      marker(frame.sx(chart.log_x ? std::log10(series.x[i]) : series.x[i]), frame.sy(series.y[i]),
+             colour, series.hollow);
+    }
+    const auto [legend_x, legend_y] = frame.legend_position(s);
+    marker(legend_x + 12, legend_y, colour, series.hollow);
     svg.element("text", {{"x", c(legend_x + 30)}, {"y", c(legend_y + 4)}}, series.label);
   }
   return svg.finish();

@@ -48,6 +48,13 @@ std::optional<size_t> best_of(const std::vector<RungResult>& results, bool minim
 
 }  // namespace
 
+std::vector<std::string> variant_run_ids(const SearchPlan& plan, size_t v) {
+  std::vector<std::string> run_ids;
+  for (const size_t index : plan.variants[v].trials)
+    run_ids.push_back(plan.run_of(plan.trials[index]).run_id());
+  return run_ids;
+}
+
 int64_t TrialProgress::epochs() const {
   int64_t epochs = 0;
   for (const auto& [epoch, value] : objective_by_epoch)
@@ -157,19 +164,50 @@ VariantTable decide_variant(const SearchVariant& variant,
   return table;
 }
 
-std::vector<VariantTable> read_search_tables(const SearchPlan& plan, const fs::path& folder) {
-  std::vector<VariantTable> tables;
+SearchProgress read_search_progress(const SearchPlan& plan, const fs::path& folder) {
+  SearchProgress progress;
   for (const auto& variant : plan.variants) {
-    std::vector<TrialProgress> progress;
-    std::vector<std::string> run_ids;
-    for (const size_t index : variant.trials) {
-      const PlannedRun& run = plan.run_of(plan.trials[index]);
-      progress.push_back(read_trial_progress(folder, run, plan.spec.objective));
-      run_ids.push_back(run.run_id());
-    }
-    tables.push_back(decide_variant(variant, progress, run_ids, plan.spec));
+    std::vector<TrialProgress>& trials = progress.emplace_back();
+    for (const size_t index : variant.trials)
+      trials.push_back(
+          read_trial_progress(folder, plan.run_of(plan.trials[index]), plan.spec.objective));
+  }
+  return progress;
+}
+
+std::vector<VariantTable> decide_search(const SearchPlan& plan, const SearchProgress& progress) {
+  std::vector<VariantTable> tables;
+  for (size_t v = 0; v < plan.variants.size(); ++v) {
+    tables.push_back(
+        decide_variant(plan.variants[v], progress[v], variant_run_ids(plan, v), plan.spec));
   }
   return tables;
+}
+
+std::vector<VariantTable> read_search_tables(const SearchPlan& plan, const fs::path& folder) {
+  return decide_search(plan, read_search_progress(plan, folder));
+}
+
+std::vector<std::pair<int64_t, double>> best_objective_curve(
+    const SearchVariant& variant, const VariantTable& table,
+    const std::vector<TrialProgress>& progress, const std::vector<std::string>& run_ids,
+    bool minimize) {
+  std::vector<std::pair<int64_t, double>> curve;
+  std::optional<double> best;
+  int64_t spent = 0;
+  for (size_t r = 0; r < table.rungs.size(); ++r) {
+    const int64_t from = r == 0 ? 0 : variant.rungs[r - 1];
+    std::set<std::string> counted;  // a run two entrants share trains its rung once
+    for (const size_t k : table.rungs[r].entrants) {
+      if (!counted.insert(run_ids[k]).second) continue;
+      for (const auto& [epoch, value] : progress[k].objective_by_epoch) {
+        if (epoch <= from || epoch > variant.rungs[r]) continue;
+        if (!best || better(value, *best, minimize)) best = value;
+        curve.emplace_back(++spent, *best);
+      }
+    }
+  }
+  return curve;
 }
 
 std::vector<SweepTask> pending_tasks(const SearchPlan& plan,

@@ -74,9 +74,29 @@ VariantTable decide_variant(const SearchVariant& variant,
                             const std::vector<std::string>& run_ids,
                             const config::SearchSpec& spec);
 
-// Reads every trial's progress from `folder` and decides every variant.
+// The run ids of variant `v`'s trials, by trial number.
+std::vector<std::string> variant_run_ids(const SearchPlan& plan, size_t v);
+
+// Every trial's progress in `folder`: [variant][trial number].
+using SearchProgress = std::vector<std::vector<TrialProgress>>;
+SearchProgress read_search_progress(const SearchPlan& plan, const std::filesystem::path& folder);
+
+// Decides every variant from its trials' progress. Pure.
+std::vector<VariantTable> decide_search(const SearchPlan& plan, const SearchProgress& progress);
+
+// decide_search(plan, read_search_progress(plan, folder)).
 std::vector<VariantTable> read_search_tables(const SearchPlan& plan,
                                              const std::filesystem::path& folder);
+
+// The best objective against the epochs spent, one point per epoch trained, with the epochs
+// counted in the order a one-job search trains them: rung by rung, each rung's entrants by trial
+// number, each trial's epochs since the previous rung (a run shared by two trials counted once,
+// as in epochs_spent). Point i is (epochs spent, the best valid objective of any epoch trained so
+// far). The last point's epochs are table.epochs_spent. Pure.
+std::vector<std::pair<int64_t, double>> best_objective_curve(
+    const SearchVariant& variant, const VariantTable& table,
+    const std::vector<TrialProgress>& progress, const std::vector<std::string>& run_ids,
+    bool minimize);
 
 // The tasks that move the search on: for each variant, the entrants of its undecided rung that
 // have neither a result nor failed, each trained up to that rung's epoch (to its end at the last

@@ -1,5 +1,6 @@
-// Test support for compare: hand-written run directories (config.json, manifest.json,
-// metrics.jsonl) holding known numbers, and sweep.json files naming them.
+// Test support for compare and the reports: hand-written run directories (config.json,
+// manifest.json, metrics.jsonl) holding known numbers, sweep.json files naming them, and the SVG
+// documents of a report's HTML checked as XML.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "support/process.hpp"
 
 namespace cadenza::testing {
 
@@ -88,6 +91,37 @@ inline void write_sweep_json(const std::filesystem::path& sweep_dir,
   }
   write_json(sweep_dir / "sweep.json",
              {{"format", "cadenza-sweep"}, {"version", 1}, {"name", "fake"}, {"runs", runs}});
+}
+
+// The inline <svg>...</svg> documents of an HTML page, in order.
+inline std::vector<std::string> svg_blocks(const std::string& html) {
+  std::vector<std::string> blocks;
+  for (std::size_t start = html.find("<svg"); start != std::string::npos;
+       start = html.find("<svg", start + 1)) {
+    const std::size_t end = html.find("</svg>", start);
+    if (end == std::string::npos) break;
+    blocks.push_back(html.substr(start, end + 6 - start));
+  }
+  return blocks;
+}
+
+// Parses every block with Python's xml.etree; returns the script's exit code and output (the
+// number of blocks parsed).
+inline CommandResult parse_as_xml(const std::vector<std::string>& blocks) {
+  ScratchDir dir;
+  std::string files;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const std::filesystem::path file = dir / ("figure" + std::to_string(i) + ".svg");
+    std::ofstream(file) << blocks[i];
+    files += " '" + file.string() + "'";
+  }
+  return run_shell(
+      "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as ET\n"
+      "for f in sys.argv[1:]:\n"
+      "    root = ET.parse(f).getroot()\n"
+      "    assert root.tag == \"{http://www.w3.org/2000/svg}svg\", root.tag\n"
+      "print(len(sys.argv) - 1)'" +
+      files);
 }
 
 }  // namespace cadenza::testing

@@ -13,6 +13,7 @@
 #include "plot/charts.hpp"
 #include "plot/svg_writer.hpp"
 #include "support/process.hpp"
+#include "sweeps/sweep_test_support.hpp"
 
 namespace cadenza {
 namespace {
@@ -20,7 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::FakeRun;
+using testing::parse_as_xml;
 using testing::ScratchDir;
+using testing::svg_blocks;
 
 // lm (baseline) vs seq2seq (significantly worse nll) vs attention (no significant difference),
 // three seeds each, as in test_compare.cpp; plus one failed run.
@@ -164,35 +167,6 @@ TEST(CompareReport, CsvHasOneFullPrecisionRowPerVariantDatasetMetric) {
 }
 
 // The <svg>...</svg> blocks of an HTML document.
-std::vector<std::string> svg_blocks(const std::string& html) {
-  std::vector<std::string> blocks;
-  for (std::size_t start = html.find("<svg"); start != std::string::npos;
-       start = html.find("<svg", start + 1)) {
-    const std::size_t end = html.find("</svg>", start);
-    if (end == std::string::npos) break;
-    blocks.push_back(html.substr(start, end + 6 - start));
-  }
-  return blocks;
-}
-
-// Parses every block with Python's xml.etree; returns the script's exit code and output.
-testing::CommandResult parse_as_xml(const std::vector<std::string>& blocks) {
-  ScratchDir dir;
-  std::string files;
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    const fs::path file = dir / ("figure" + std::to_string(i) + ".svg");
-    std::ofstream(file) << blocks[i];
-    files += " '" + file.string() + "'";
-  }
-  return testing::run_shell(
-      "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as ET\n"
-      "for f in sys.argv[1:]:\n"
-      "    root = ET.parse(f).getroot()\n"
-      "    assert root.tag == \"{http://www.w3.org/2000/svg}svg\", root.tag\n"
-      "print(len(sys.argv) - 1)'" +
-      files);
-}
-
 TEST(CompareReport, HtmlIsSelfContainedWithWellFormedSvgCharts) {
   ScratchDir dir;
   std::vector<RunRecord> runs = standard_runs(dir);
@@ -255,6 +229,34 @@ TEST(SvgPlot, EmptyAndMissingDataStillDrawWellFormedCharts) {
   EXPECT_NE(bars.find(">no completed run</text>"), std::string::npos);
   const testing::CommandResult parsed = parse_as_xml({empty, bars});
   EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+}
+
+TEST(SvgPlot, ScatterChartsMarkHollowSeriesAndUseLogOrCategoryAxes) {
+  const svg::ScatterChart log_chart{"lr",
+                                    "lr (log scale)",
+                                    "valid nll",
+                                    true,
+                                    {},
+                                    {{"pruned", {0.001, 0.004, -1.0}, {9.5, 9.1, 9.0}, true},
+                                     {"finished", {0.02}, {8.6}, false}}};
+  const std::string log_svg = svg::scatter_chart(log_chart);
+  // Two hollow points (the third has x <= 0 on a log axis) and the hollow legend marker.
+  EXPECT_EQ(testing::count_occurrences(log_svg, "r=\"4\" fill=\"none\""), 2u + 1) << log_svg;
+  EXPECT_EQ(testing::count_occurrences(log_svg, "r=\"4\" fill=\"#"), 1u + 1) << log_svg;
+  for (const char* tick :
+       {">0.001</text>", ">0.002</text>", ">0.005</text>", ">0.01</text>", ">0.02</text>"}) {
+    EXPECT_NE(log_svg.find(tick), std::string::npos) << tick << "\n" << log_svg;
+  }
+  const svg::ScatterChart categories{"layers", "model.layers",  "valid nll",
+                                     false,    {"1", "2", "3"}, {{"all", {0, 2}, {9.0, 8.0}}}};
+  const std::string category_svg = svg::scatter_chart(categories);
+  for (const char* tick : {">1</text>", ">2</text>", ">3</text>"})
+    EXPECT_NE(category_svg.find(tick), std::string::npos) << tick << "\n" << category_svg;
+  const std::string empty = svg::scatter_chart({"t", "x", "y", false, {}, {{"none", {}, {}}}});
+  EXPECT_NE(empty.find(">no data</text>"), std::string::npos);
+  const testing::CommandResult parsed = parse_as_xml({log_svg, category_svg, empty});
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+  EXPECT_EQ(parsed.out, "3\n");
 }
 
 }  // namespace

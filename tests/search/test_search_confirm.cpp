@@ -2,11 +2,12 @@
 // the confirmation runs planned from each variant's best trial (its config with another seed), and
 // through the real binary a per-variant search run by two processes on one folder, its winners
 // confirmed once each, `cadenza compare` over the search folder pairing the tuned variants and
-// saying that the selection used validation data only.
+// saying that the selection used validation data only, and the search's report.
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "experiments/compare_test_util.hpp"
 #include "search/search_confirm.hpp"
 #include "search/search_plan.hpp"
 #include "sweeps/sweep_test_support.hpp"
@@ -173,6 +174,22 @@ TEST(SearchConfirmRun, TwoProcessesConfirmEachWinnerOnceAndCompareReportsThemPai
   const auto confirm_folder = run_cadenza("compare '" + (folder / "confirm").string() + "'");
   ASSERT_EQ(confirm_folder.exit_code, 0) << confirm_folder.err;
   EXPECT_TRUE(contains(confirm_folder.out, "validation data only")) << confirm_folder.out;
+
+  // The search's own report: the budget, the variants, then the confirmed configs side by side.
+  const std::string md = testing::slurp(folder / "report.md");
+  EXPECT_TRUE(contains(md, "Selection on validation data only")) << md;
+  EXPECT_TRUE(contains(md, "## Variant model.cell=lstm")) << md;
+  EXPECT_TRUE(contains(md, "## Variant model.cell=gru")) << md;
+  EXPECT_TRUE(contains(md, "## Confirmed configs")) << md;
+  EXPECT_TRUE(contains(md, "| 2, 3 | 2 of 2 |")) << md;
+  EXPECT_TRUE(contains(md, "### Paired differences to the baseline")) << md;
+  EXPECT_EQ(count_occurrences(md, " | 5 | 9 | 56% | 2 of 2 completed | 6 |"), 2u)
+      << "each variant's budget: 5 epochs spent of 9, and 6 confirmation epochs\n"
+      << md;
+  const auto blocks = testing::svg_blocks(testing::slurp(folder / "report.html"));
+  EXPECT_EQ(blocks.size(), 2u * (2 + 1)) << "per variant, a scatter per key and the budget curve";
+  const auto parsed = testing::parse_as_xml(blocks);
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
 
   // A rerun trains nothing and finds the same winners.
   const auto rerun = run_cadenza("search '" + experiment.string() + "' --searches-dir '" +

@@ -1,14 +1,15 @@
 // Searches through the real binary on real JSB data: the tiny search of experiments/
 // smoke_search.json (the smoke lm, 9 trials, eta 3, rungs of 1, 3 and 9 epochs) run to its end,
-// its winner equal to an uninterrupted run of its config, its status, a rerun that trains nothing;
-// and the same trial table after SIGKILLs and restarts, with --jobs 1 and --jobs 2, and with two
-// processes sharing one folder (each trial trained once).
+// its winner equal to an uninterrupted run of its config, its status, its report, a rerun that
+// trains nothing; and the same trial table after SIGKILLs and restarts, with --jobs 1 and
+// --jobs 2, and with two processes sharing one folder (each trial trained once).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <numeric>
 
+#include "experiments/compare_test_util.hpp"
 #include "search/search_plan.hpp"
 #include "sweeps/sweep_test_support.hpp"
 
@@ -165,6 +166,47 @@ TEST_F(SearchRun, SigkillsAndRestartsGiveTheSameTable) {
   const auto restarted = run_search(searches, 1);
   ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
   EXPECT_EQ(read_json(folder / "decisions.json"), reference_);
+}
+
+TEST_F(SearchRun, TheReportShowsTheBudgetTheTrialsAndTheRungs) {
+  const fs::path folder = *reference_dir_ / "searches" / "smoke_search";
+  const std::string md = testing::slurp(folder / "report.md");
+  EXPECT_TRUE(contains(md, "# cadenza search smoke_search")) << md;
+  EXPECT_TRUE(contains(md, "Selection on validation data only")) << md;
+  EXPECT_TRUE(contains(md, "| base | 9 | 1/3/9 | complete | 21 | 81 | 26% | — | — |")) << md;
+  EXPECT_TRUE(contains(md, "Confirmation: none")) << md;
+  const size_t winner = reference_["variants"][0]["best_trial"];
+  EXPECT_TRUE(contains(md, "| " + std::to_string(winner) + " (best) |")) << md;
+  EXPECT_EQ(count_occurrences(md, "| pruned | 1 | 1 |"), 6u) << md;
+  EXPECT_EQ(count_occurrences(md, "| pruned | 2 | 3 |"), 2u) << md;
+  EXPECT_EQ(count_occurrences(md, "| finished |"), 1u) << md;
+  // The rungs and their survivors: 3 after rung 1, the winner after rung 2.
+  const auto& rungs = reference_["variants"][0]["rungs"];
+  EXPECT_TRUE(contains(
+      md, "| 1 | 1 | 9 | 9 | " + std::to_string(rungs[0]["promoted"][0].get<int>()) + " ("))
+      << md;
+  EXPECT_TRUE(contains(md, "| 2 | 3 | 3 | 3 | " + std::to_string(winner) + " (")) << md;
+  // One CSV row per trial with its result at every rung it entered.
+  const std::string csv = testing::slurp(folder / "report.csv");
+  EXPECT_EQ(count_occurrences(csv, "\n"), 1u + 9) << csv;
+  EXPECT_TRUE(contains(csv, "rung_3_epoch,rung_3_result\n")) << csv;
+  EXPECT_EQ(count_occurrences(csv, ",pruned,"), 8u) << csv;
+  // HTML: a scatter per searched key with the pruned trials hollow, and the budget curve.
+  const std::string html = testing::slurp(folder / "report.html");
+  const auto blocks = testing::svg_blocks(html);
+  ASSERT_EQ(blocks.size(), 3u);
+  const auto parsed = testing::parse_as_xml(blocks);
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+  EXPECT_EQ(parsed.out, "3\n");
+  for (size_t b = 0; b < 2; ++b) {
+    // 8 pruned trials and the legend entries of the two pruned rungs.
+    EXPECT_EQ(count_occurrences(blocks[b], "r=\"4\" fill=\"none\""), 8u + 2) << blocks[b];
+    EXPECT_TRUE(contains(blocks[b], ">pruned at rung 1 (epoch 1)</text>")) << blocks[b];
+    EXPECT_TRUE(contains(blocks[b], ">best: trial " + std::to_string(winner) + "</text>"));
+  }
+  EXPECT_TRUE(contains(blocks[0], "model.hidden_size (log scale)</text>")) << blocks[0];
+  EXPECT_TRUE(contains(blocks[1], "train.optimizer.lr (log scale)</text>")) << blocks[1];
+  EXPECT_TRUE(contains(blocks[2], ">epochs spent</text>")) << blocks[2];
 }
 
 TEST_F(SearchRun, TwoProcessesOnOneFolderTrainEachTrialOnce) {

@@ -108,6 +108,25 @@ TEST(SuccessiveHalving, TheTableOfAVariantFollowsItsTrialsProgress) {
   EXPECT_EQ(table.epochs_spent, 6 + 9 + 2 + 3);
 }
 
+TEST(SuccessiveHalving, TheBestObjectiveCurveCountsEpochsRungByRungAndSharedRunsOnce) {
+  const auto spec = halving(1, 3);
+  SearchVariant variant;
+  variant.rungs = {1, 3};
+  // Trials 0 and 2 drew the same values: one run, "a", trained and counted once.
+  const std::vector<std::string> ids = {"a", "b", "a"};
+  std::vector<TrialProgress> progress = {trained({5.0}), trained({4.0, 3.0, 3.5}, true),
+                                         trained({5.0})};
+  const auto table = decide_variant(variant, progress, ids, spec);
+  ASSERT_TRUE(table.complete);
+  EXPECT_EQ(table.epochs_spent, 1 + 3);
+  const auto curve = best_objective_curve(variant, table, progress, ids, true);
+  EXPECT_EQ(curve,
+            (std::vector<std::pair<int64_t, double>>{{1, 5.0}, {2, 4.0}, {3, 3.0}, {4, 3.0}}));
+  // Maximised, the same epochs keep the highest value so far.
+  const auto highest = best_objective_curve(variant, table, progress, ids, false);
+  EXPECT_EQ(highest.back(), (std::pair<int64_t, double>{4, 5.0}));
+}
+
 TEST(SuccessiveHalving, PendingTasksTrainTheUndecidedRungsEntrantsUpToItsEpoch) {
   SearchPlan plan;
   plan.spec = halving(1, 3);
