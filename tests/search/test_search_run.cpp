@@ -1,13 +1,16 @@
 // Searches through the real binary on real JSB data: the tiny search of experiments/
-// smoke_search.json (the smoke lm, 9 trials, eta 3, rungs of 1, 3 and 9 epochs) run to its end,
-// its winner equal to an uninterrupted run of its config, its status, its report, a rerun that
-// trains nothing; and the same trial table after SIGKILLs and restarts, with --jobs 1 and
-// --jobs 2, and with two processes sharing one folder (each trial trained once).
+// smoke_search.json (the smoke lm, 9 trials, eta 3, rungs of 1, 3 and 9 epochs) run to its end
+// within CI's two minutes, its winner equal to an uninterrupted run of its config, its status, its
+// report, a rerun that trains nothing; and the same trial table after SIGKILLs (at chosen and at
+// random moments) and restarts, with --jobs 1 and --jobs 2, and with two processes sharing one
+// folder (each trial trained once).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <random>
+#include <thread>
 
 #include "experiments/compare_test_util.hpp"
 #include "search/search_plan.hpp"
@@ -82,6 +85,7 @@ TEST_F(SearchRun, TheTinySearchPrunesByRungsAndItsWinnerEqualsAnUninterruptedRun
   const double seconds = seconds_since(start);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::printf("[ measured ] tiny search (9 trials, rungs 1/3/9, --jobs 2): %.1f s\n", seconds);
+  EXPECT_LT(seconds, 120.0) << "the tiny search must fit in CI's two minutes";
   const fs::path folder = dir / "searches" / "smoke_search";
   const auto summary = last_json_line(result.out);
   EXPECT_EQ(summary["attempts"], 9 + 3 + 1);
@@ -168,6 +172,39 @@ TEST_F(SearchRun, SigkillsAndRestartsGiveTheSameTable) {
   EXPECT_EQ(read_json(folder / "decisions.json"), reference_);
 }
 
+TEST_F(SearchRun, SigkillsAtRandomMomentsAndARestartGiveTheSameTableAndWinner) {
+  ScratchDir dir;
+  const fs::path searches = dir / "searches";
+  const fs::path folder = searches / "smoke_search";
+  const unsigned seed = std::random_device{}();
+  std::printf("[ random   ] kill delays drawn with seed %u\n", seed);
+  std::mt19937 draw(seed);
+  std::uniform_int_distribution<int> delay_ms(300, 5000);
+  for (int kill = 0; kill < 4; ++kill) {
+    const int delay = delay_ms(draw);
+    BackgroundCadenza search(search_arguments(searches, 1 + kill % 2), dir.path(),
+                             "random" + std::to_string(kill));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    search.kill_group();
+    const int exit_code = search.wait();
+    EXPECT_TRUE(exit_code == 128 + SIGKILL || exit_code == 0)
+        << "kill " << kill << " after " << delay << " ms (seed " << seed << "): " << exit_code
+        << search.err();
+  }
+  const auto restarted = run_search(searches, 2);
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.err << " (seed " << seed << ")";
+  EXPECT_EQ(read_json(folder / "decisions.json"), reference_) << "seed " << seed;
+  // The winner, killed and resumed anywhere, still equals the uninterrupted search's winner.
+  const auto plan = read_json(folder / "search.json");
+  const size_t winner = reference_["variants"][0]["best_trial"];
+  const fs::path dir_of_winner = plan["variants"][0]["trials"][winner]["dir"].get<std::string>();
+  const fs::path reference_folder = *reference_dir_ / "searches" / "smoke_search";
+  EXPECT_EQ(metrics_without_timings(folder / dir_of_winner),
+            metrics_without_timings(reference_folder / dir_of_winner))
+      << "seed " << seed;
+  testing::expect_same_weights(folder / dir_of_winner, reference_folder / dir_of_winner);
+}
+
 TEST_F(SearchRun, TheReportShowsTheBudgetTheTrialsAndTheRungs) {
   const fs::path folder = *reference_dir_ / "searches" / "smoke_search";
   const std::string md = testing::slurp(folder / "report.md");
@@ -236,6 +273,47 @@ TEST_F(SearchRun, TwoProcessesOnOneFolderTrainEachTrialOnce) {
   EXPECT_EQ(epochs, 21);
   const auto per_trial = attempts_per_trial(plan, folder);
   EXPECT_EQ(std::accumulate(per_trial.begin(), per_trial.end(), 0), 13);
+}
+
+TEST(SearchShards, TwoSlurmArrayTasksShareTheRungsOfOneSearch) {
+  ScratchDir dir;
+  const fs::path experiment =
+      testing::experiment_extending(dir, "smoke_search", "sharded_search",
+                                    R"(, "train": {"epochs": 3}, "search": {"trials": 3})");
+  const fs::path alone = dir / "alone";
+  const auto reference =
+      run_cadenza("search '" + experiment.string() + "' --searches-dir '" + alone.string() + "'");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  // Both array tasks at once: each waits at every rung for the other's trials.
+  const std::string script = (testing::source_dir() / "scripts" / "slurm_sweep.sh").string();
+  const fs::path sharded = dir / "sharded";
+  std::string command;
+  for (int task = 0; task < 2; ++task) {
+    command += "CADENZA='" + std::string(CADENZA_BINARY) +
+               "' SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " SLURM_ARRAY_TASK_COUNT=2 '" +
+               script + "' search '" + experiment.string() + "' --searches-dir '" +
+               sharded.string() + "' >'" +
+               (dir / ("task" + std::to_string(task) + ".out")).string() + "' 2>'" +
+               (dir / ("task" + std::to_string(task) + ".err")).string() + "' & task" +
+               std::to_string(task) + "=$!; ";
+  }
+  command += "wait $task0; first=$?; wait $task1; exit $((first + $?))";
+  const auto tasks = testing::run_shell(command);
+  const std::string err0 = testing::slurp(dir / "task0.err");
+  const std::string err1 = testing::slurp(dir / "task1.err");
+  ASSERT_EQ(tasks.exit_code, 0) << err0 << err1;
+  EXPECT_TRUE(contains(err0, "cadenza search " + experiment.string() + " --shard 0/2")) << err0;
+  EXPECT_TRUE(contains(err1, "--shard 1/2")) << err1;
+  EXPECT_EQ(read_json(sharded / "sharded_search" / "decisions.json"),
+            read_json(alone / "sharded_search" / "decisions.json"));
+  const size_t attempts =
+      last_json_line(testing::slurp(dir / "task0.out"))["attempts"].get<size_t>() +
+      last_json_line(testing::slurp(dir / "task1.out"))["attempts"].get<size_t>();
+  EXPECT_EQ(attempts, 3u + 1) << "each rung of each trial trained once, by one of the shards";
+  // Outside an array task the script names the search command to run instead.
+  const auto outside = testing::run_shell("'" + script + "' search '" + experiment.string() + "'");
+  EXPECT_EQ(outside.exit_code, 2);
+  EXPECT_TRUE(contains(outside.err, "'cadenza search EXPERIMENT --shard i/n'")) << outside.err;
 }
 
 }  // namespace
