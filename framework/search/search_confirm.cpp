@@ -25,11 +25,15 @@ SweepPlan plan_confirmation(const SearchPlan& plan, const std::vector<VariantTab
   const int64_t trial_seed = plan.runs.runs.front().resolved.config.seed;
   const std::vector<int64_t> seeds = confirmation_seeds(trial_seed, plan.spec.confirm_seeds);
   confirmation.selection = fmt::format(
-      "each variant's configuration is the best trial of search {} by {} ({}) over its "
-      "successive-halving rungs: the selection read validation data only, never a test metric; "
-      "these runs train it again with seeds {} (the trials trained with seed {})",
+      "each variant's configuration is the best trial of search {} by {} ({}) {}: the selection "
+      "read validation data only, never a test metric; these runs train it again with seeds {} "
+      "(the trials trained with seed {})",
       plan.runs.name, plan.spec.objective.name(),
-      plan.spec.objective.minimize ? "minimised" : "maximised", fmt::join(seeds, ", "), trial_seed);
+      plan.spec.objective.minimize ? "minimised" : "maximised",
+      plan.spec.pruner == config::PrunerKind::kSuccessiveHalving
+          ? "over its successive-halving rungs"
+          : "after every trial trained fully",
+      fmt::join(seeds, ", "), trial_seed);
   for (size_t v = 0; v < plan.variants.size(); ++v) {
     if (!tables[v].complete || !tables[v].best) continue;
     const SearchVariant& variant = plan.variants[v];

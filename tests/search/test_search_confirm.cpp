@@ -71,6 +71,10 @@ TEST(SearchConfirm, EachVariantsBestTrialIsPlannedAgainWithTheSameFreshSeeds) {
   ASSERT_EQ(confirmation.runs.size(), 6u);
   EXPECT_TRUE(contains(confirmation.selection, "validation data only")) << confirmation.selection;
   EXPECT_TRUE(contains(confirmation.selection, "seeds 2, 3, 4")) << confirmation.selection;
+  EXPECT_TRUE(contains(confirmation.selection,
+                       "by valid.nll (minimised) over its "
+                       "successive-halving rungs"))
+      << confirmation.selection;
   std::set<std::string> ids;
   for (size_t i = 0; i < confirmation.runs.size(); ++i) {
     const PlannedRun& run = confirmation.runs[i];
