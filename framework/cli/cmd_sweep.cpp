@@ -1,6 +1,8 @@
 // `cadenza sweep EXPERIMENT [--jobs N] [--shard i/n] [--retry-failed] [--sweeps-dir DIR]` runs
-// every run of an experiment's sweep; `--status` prints where each run stands.
-// Exit codes: 0 every run (of the shard) is done; 5 the sweep ended with failed runs.
+// every run of an experiment's sweep; `--status` prints where each run stands; `--slurm
+// [--partition P] [--time T] [--cpus-per-task C]` submits the plan as a Slurm job array and exits.
+// Exit codes: 0 every run (of the shard) is done, or the array was submitted; 5 the sweep ended
+// with failed runs.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "sweeps/run_state.hpp"
+#include "sweeps/slurm_array.hpp"
 #include "sweeps/sweep_plan.hpp"
 #include "sweeps/sweep_runner.hpp"
 
@@ -50,6 +53,23 @@ int print_status(const SweepPlan& plan, const fs::path& folder, const Shard& sha
   return 0;
 }
 
+// Submits the plan as a job array; prints {"job_id", "tasks", "script", "sweep_dir"}.
+int submit_to_slurm(const SweepPlan& plan, const fs::path& folder,
+                    const SlurmArrayRequest& request) {
+  const SlurmSubmission submission = submit_slurm_array(plan, folder, request);
+  fmt::print(stderr,
+             "sweep {}: submitted Slurm job {}, {} array task(s), one per run (script {}); "
+             "`cadenza sweep {} --status` shows where the runs stand\n",
+             plan.name, submission.job_id, submission.tasks, submission.script.string(),
+             plan.experiment.string());
+  fmt::print("{}\n", nlohmann::json{{"job_id", submission.job_id},
+                                    {"tasks", submission.tasks},
+                                    {"script", submission.script.string()},
+                                    {"sweep_dir", folder.string()}}
+                         .dump());
+  return 0;
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app, Action& action) {
@@ -60,6 +80,8 @@ void add_sweep_command(CLI::App& app, Action& action) {
     bool status = false;
     bool retry_failed = false;
     std::string sweeps_dir = "results/sweeps";
+    bool slurm = false;
+    SlurmArrayRequest slurm_request;
   };
   auto options = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand(
@@ -75,12 +97,31 @@ void add_sweep_command(CLI::App& app, Action& action) {
       ->add_option("--shard", options->shard,
                    "Run only part i of n (0 <= i < n) of the plan, e.g. a Slurm array task")
       ->capture_default_str();
-  command->add_flag("--status", options->status,
-                    "Print each run's state (done, running, failed, partial, pending) and exit");
+  CLI::Option* status = command->add_flag(
+      "--status", options->status,
+      "Print each run's state (done, running, failed, partial, pending) and exit");
   command->add_flag("--retry-failed", options->retry_failed,
                     "Try failed runs once more (resuming from their checkpoints)");
   command->add_option("--sweeps-dir", options->sweeps_dir, "Root of the sweep folders")
       ->capture_default_str();
+  CLI::Option* slurm =
+      command
+          ->add_flag("--slurm", options->slurm,
+                     "Submit the plan as a Slurm job array (one task per run, sbatch) and exit")
+          ->excludes(status)
+          ->excludes("--jobs")
+          ->excludes("--shard");
+  command->add_option("--partition", options->slurm_request.partition, "Slurm partition (--slurm)")
+      ->needs(slurm);
+  command
+      ->add_option("--time", options->slurm_request.time_limit,
+                   "Time limit of each array task, in sbatch's formats (--slurm)")
+      ->needs(slurm);
+  command
+      ->add_option("--cpus-per-task", options->slurm_request.cpus_per_task,
+                   "CPUs of each array task (--slurm)")
+      ->capture_default_str()
+      ->needs(slurm);
   command->callback([options, &action] {
     action = [options] {
       const Shard shard = parse_shard(options->shard);
@@ -90,6 +131,7 @@ void add_sweep_command(CLI::App& app, Action& action) {
       const SweepPlan plan = plan_sweep(options->experiment);
       const fs::path folder = sweep_folder(plan, options->sweeps_dir);
       if (options->status) return print_status(plan, folder, shard);
+      if (options->slurm) check_slurm_request(options->slurm_request);
       if (plan.axes.empty()) {
         fmt::print(stderr, "note: {} declares no sweep; it is run as a sweep of one run\n",
                    options->experiment);
@@ -100,6 +142,13 @@ void add_sweep_command(CLI::App& app, Action& action) {
                    "note: {} run(s) of the previous plan in {} are no longer in the sweep (the "
                    "experiment changed); their directories are kept: {}\n",
                    dropped.size(), folder.string(), fmt::join(dropped, ", "));
+      }
+      if (options->slurm) {
+        SlurmArrayRequest request = options->slurm_request;
+        request.cadenza_binary = fs::read_symlink("/proc/self/exe");
+        request.sweeps_dir = options->sweeps_dir;
+        request.retry_failed = options->retry_failed;
+        return submit_to_slurm(plan, folder, request);
       }
       SweepOptions sweep;
       sweep.jobs = options->jobs;

@@ -119,6 +119,9 @@ RunStatus probe_run(const RunFiles& files, const fs::path& sweep_folder) {
     status.detail = fmt::format("attempt {}, pid {} on {} since {}", record.value("attempts", 0),
                                 record.value("worker_pid", 0), record.value("host", "?"),
                                 record.value("started", "?"));
+    if (record.contains("slurm_job")) {
+      status.detail += fmt::format(", slurm job {}", record.value("slurm_job", ""));
+    }
   }
   return status;
 }

@@ -46,8 +46,8 @@ RunStatus read_run_status(const RunFiles& files, const std::filesystem::path& sw
 
 // The sweep's record of a run (state/<run id>.json): {"run_id", "state": "running" | "completed"
 // | "failed", "attempts", "sweep_pid", "worker_pid", "host", "started", "ended", "exit_code",
-// "signal", "compute_cores", "command", "log"}. Empty object when there is none or it is
-// unreadable.
+// "signal", "compute_cores", "command", "log", and "slurm_job" when the sweep ran in one}. Empty
+// object when there is none or it is unreadable.
 nlohmann::json read_run_record(const std::filesystem::path& record);
 void write_run_record(const std::filesystem::path& record, const nlohmann::json& content);
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -39,6 +40,15 @@ std::string host_name() {
   return name;
 }
 
+// The Slurm job this sweep runs in ("<array job>_<task>" for an array task), or "" outside Slurm.
+std::string slurm_job() {
+  const char* array_job = std::getenv("SLURM_ARRAY_JOB_ID");
+  const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (array_job != nullptr && task != nullptr) return fmt::format("{}_{}", array_job, task);
+  const char* job = std::getenv("SLURM_JOB_ID");
+  return job == nullptr ? "" : job;
+}
+
 // A worker's command as the run record keeps it: the program by name, not by the binary's
 // path on this machine (records are committed; the manifest names the commit).
 std::string recorded_command(const std::vector<std::string>& argv) {
@@ -61,7 +71,8 @@ class Runner {
         folder_(std::move(folder)),
         options_(options),
         allowed_(allowed_cpus()),
-        host_(host_name()) {
+        host_(host_name()),
+        slurm_job_(slurm_job()) {
     for (int slot = options_.jobs - 1; slot >= 0; --slot)
       free_slots_.push_back(slot);
     for (const SweepTask& task : tasks) {
@@ -177,8 +188,9 @@ class Runner {
     Attempt attempt{index, slot, std::move(lock), read_run_record(files.record), Clock::now()};
     nlohmann::json& record = attempt.record;
     const int number = record.value("attempts", 0) + 1;
-    for (const char* stale : {"ended", "seconds", "exit_code", "signal", "error"})
+    for (const char* stale : {"ended", "seconds", "exit_code", "signal", "error", "slurm_job"})
       record.erase(stale);
+    if (!slurm_job_.empty()) record["slurm_job"] = slurm_job_;
     record.update({{"run_id", run.run_id()},
                    {"state", "running"},
                    {"attempts", number},
@@ -314,6 +326,7 @@ class Runner {
   const SweepOptions& options_;
   const std::vector<int> allowed_;
   const std::string host_;
+  const std::string slurm_job_;
   std::vector<int> free_slots_;
   std::map<pid_t, Attempt> active_;
   std::set<size_t> settled_;
