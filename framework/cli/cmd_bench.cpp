@@ -1,6 +1,9 @@
 // `cadenza bench --config FILE [--steps N]`: times full training steps (forward, loss, backward,
 // clipping, optimiser update) of the configured model on synthetic frames of the configured
-// shape (models/variant_cost.hpp), and prints one JSON line. No dataset is read.
+// shape (models/variant_cost.hpp), and prints one JSON line. No dataset is read. Under mpirun the
+// step is the data-parallel one of `cadenza train` (train/data_parallel.hpp): each rank computes
+// its share of the batch and the ranks sum the gradients; rank 0 prints, with the time the sums
+// took.
 //
 // The machine is shared, so its speed drifts within seconds. The timed steps therefore come in
 // blocks of four, each block after one sgemm of a fixed shape on the same threads, and a step's
@@ -20,8 +23,10 @@
 #include "core/rng.hpp"
 #include "core/stats.hpp"
 #include "core/threads.hpp"
+#include "distributed/communicator.hpp"
 #include "models/model.hpp"
 #include "models/variant_cost.hpp"
+#include "train/data_parallel.hpp"
 #include "train/optimizer.hpp"
 
 namespace cadenza::cli {
@@ -86,17 +91,19 @@ void add_bench_command(CLI::App& app, Action& action) {
       model->set_training(true);
       const auto parameters = model->parameters();
       Optimizer optimizer(config.train.optimizer, parameters);
+      const Communicator& world = Communicator::world();
+      DataParallelStep data_parallel(world, world.size(), parameters);
       const Batch batch = synthetic_batch(config);
       const double flops = training_step_flops(config);
       uint64_t step = 0;
       double frames = 0.0;
+      std::vector<double> reduce_ms;
       // One training step (its index seeds dropout); returns its wall time in ms.
       const auto train_step = [&] {
         const auto start = std::chrono::steady_clock::now();
-        for (const auto& named : parameters)
-          named.parameter->grad.zero();
-        model->set_training_step(static_cast<uint64_t>(config.seed), step++);
-        const LossValue loss = model->train_batch(batch, {});
+        const LossValue loss =
+            data_parallel.run(*model, batch, nullptr, static_cast<uint64_t>(config.seed), step++);
+        reduce_ms.push_back(1e3 * data_parallel.reduce_seconds());
         clip_grad_norm(parameters, config.train.clip_norm);
         optimizer.step(config.train.optimizer.lr);
         frames = static_cast<double>(loss.scored_frames);
@@ -122,6 +129,7 @@ void add_bench_command(CLI::App& app, Action& action) {
         }
       }
       const double step_ms_median = stats::median(step_ms);
+      if (!world.is_root()) return 0;
       const nlohmann::json result = {
           {"frames_per_s", frames / (step_ms_median / 1e3)},
           {"step_ms_median", step_ms_median},
@@ -129,6 +137,8 @@ void add_bench_command(CLI::App& app, Action& action) {
           {"sgemm_gflops_per_s", stats::median(sgemm_gflops)},
           {"fraction_of_sgemm_peak", stats::median(fraction_of_peak)},
           {"threads", budget.compute},
+          {"ranks", world.size()},
+          {"reduce_ms_median", stats::median(reduce_ms)},
           {"steps", options->steps},
           {"model", config::name_of(config.model.type)},
           {"precision", config.model.precision},

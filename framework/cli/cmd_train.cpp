@@ -1,4 +1,5 @@
-// `cadenza train EXPERIMENT [key.path=value ...]` and `cadenza train --resume RUN_DIR`.
+// `cadenza train EXPERIMENT [key.path=value ...]` and `cadenza train --resume RUN_DIR`, on one
+// process or, under mpirun / srun --mpi=pmix, on every rank (docs/scale.md#mpi).
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -22,6 +23,9 @@ void add_train_command(CLI::App& app, Action& action) {
                    "Stop after epoch E with a checkpoint and no test evaluation (manifest "
                    "\"paused\"); --resume continues the same run (its id does not change)")
       ->check(CLI::PositiveNumber);
+  command->add_option("--batch-shares", request->batch_shares,
+                      "Compute each batch as N shares in turn, summed in share order: bit for bit "
+                      "what N MPI ranks compute (default: one share per rank)");
   command->callback([request, &action] {
     action = [request] { return train_requested_run(*request, command_line()); };
   });

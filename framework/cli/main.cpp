@@ -2,7 +2,8 @@
 // Exit codes: 0 success; 1 internal or I/O failure; 2 usage or config error; 3 bad input file
 // (dataset, MIDI, checkpoint); 4 numerical failure (NaN/Inf) in training; 5 a sweep (or
 // reproduce) ended with failed runs; 6 reproduce ran but missed the published number; 130 / 143
-// stopped by SIGINT / SIGTERM after a checkpoint (core/interrupt.hpp).
+// stopped by SIGINT / SIGTERM after a checkpoint (core/interrupt.hpp). A run on several MPI ranks
+// ends them all: with its code, or by aborting every rank with the code of a failure.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 #include "core/allocator.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "distributed/communicator.hpp"
 
 namespace {
 
@@ -74,8 +76,10 @@ const std::string& cadenza::cli::command_line() {
   return mutable_command_line();
 }
 
-int main(int argc, char** argv) {
-  cadenza::keep_freed_memory_for_reuse();
+namespace {
+
+// The exit code of the command: its own, or the one its error maps to.
+int exit_code(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const cadenza::ConfigError& e) {
@@ -97,4 +101,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cadenza::keep_freed_memory_for_reuse();
+  const int code = exit_code(argc, argv);
+  // A run on several MPI ranks ends them all, with this code when it failed.
+  cadenza::Communicator::finish(code);
+  return code;
 }

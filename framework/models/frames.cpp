@@ -35,6 +35,17 @@ int64_t count_scored(const Tensor& mask) {
   return scored;
 }
 
+int64_t count_scored(const FrameBlock& block, int batch_size, int64_t first_step) {
+  int64_t scored = 0;
+  for (size_t i = static_cast<size_t>(first_step) * batch_size; i < block.mask.size(); ++i)
+    scored += block.mask[i] != 0.0f ? 1 : 0;
+  return scored;
+}
+
+float mean_scale(int64_t frames) {
+  return frames > 0 ? 1.0f / static_cast<float>(frames) : 0.0f;
+}
+
 void gather_sequence(const SplitRolls& split, int64_t sequence, int64_t start, int64_t steps,
                      int64_t b, Tensor& frames, Tensor& mask) {
   const int64_t batch = frames.dim(1);

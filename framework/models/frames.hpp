@@ -20,6 +20,10 @@ void copy_rows(const Tensor& source, int64_t t0, int64_t t1, Tensor& out);
 
 // Number of 1s in a 0/1 mask.
 int64_t count_scored(const Tensor& mask);
+// Number of 1s in rows [first_step, steps) of a block's mask [steps, B].
+int64_t count_scored(const FrameBlock& block, int batch_size, int64_t first_step);
+// 1 / frames, or 0 when there are none: the gradient scale of a loss that is a mean over frames.
+float mean_scale(int64_t frames);
 
 // Frames [start, start + steps) of sequence `sequence` of `split` into column b of
 // frames [steps, B, P] and mask [steps, B]; rows past the sequence's end stay 0 (padding).

@@ -36,13 +36,11 @@ bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
   return true;
 }
 
-LossValue LanguageModel::run(bool train, const ScoreSink& sink) {
+LossValue LanguageModel::run(bool train, const ScoreSink& sink, float grad_scale) {
   const Tensor none;
   recurrent_->forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);
-  const int64_t scored = count_scored(target_mask_);
-  const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
-  const LossValue loss = loss_.compute(logits_, targets_, target_mask_, diff_logits_, scale);
+  const LossValue loss = loss_.compute(logits_, targets_, target_mask_, diff_logits_, grad_scale);
   if (sink) sink(logits_, targets_, target_mask_);
   if (train) {
     output_.backward(hidden_, diff_logits_, diff_hidden_);
@@ -51,15 +49,20 @@ LossValue LanguageModel::run(bool train, const ScoreSink& sink) {
   return loss;
 }
 
-LossValue LanguageModel::train_batch(const Batch& batch, const ScoreSink& sink) {
+int64_t LanguageModel::scored_frames(const Batch& batch) const {
+  return count_scored(batch.inputs, batch.batch_size, 1);
+}
+
+LossValue LanguageModel::train_batch(const Batch& batch, const ScoreSink& sink,
+                                     int64_t loss_frames) {
   copy_frames(batch.inputs, batch.batch_size, batch.pitches, 0, batch.inputs.steps, frames_);
   copy_mask(batch.inputs, batch.batch_size, 0, batch.inputs.steps, mask_);
   if (!prepare(frames_, mask_)) return {};
   if (sampling_.active()) {
-    run(false, {});
+    run(false, {}, 0.0f);
     sampling_.feed_back(logits_, inputs_);
   }
-  return run(true, sink);
+  return run(true, sink, mean_scale(loss_frames));
 }
 
 void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) {
@@ -72,7 +75,7 @@ void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const Scor
     mask_.reset({longest, count});
     for (int64_t b = 0; b < count; ++b)
       gather_sequence(split, first + b, 0, longest, b, frames_, mask_);
-    if (prepare(frames_, mask_)) run(false, sink);
+    if (prepare(frames_, mask_)) run(false, sink, 0.0f);
   }
 }
 

@@ -25,7 +25,8 @@ class LanguageModel : public SequenceModel {
     recurrent_->set_dropout_step(seed, step);
     sampling_.set_step(seed, step);
   }
-  LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
+  int64_t scored_frames(const Batch& batch) const override;
+  LossValue train_batch(const Batch& batch, const ScoreSink& sink, int64_t loss_frames) override;
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
   // models/lm_generate.cpp: the history goes through the recurrent layer in one call, then one
   // step each.
@@ -36,9 +37,9 @@ class LanguageModel : public SequenceModel {
   // frames [T, B, P], mask [T, B] -> inputs_ (frames 0..T-2), targets_ (frames 1..T-1) and
   // target_mask_ [T-1, B(, P)]. Returns false when there is no frame to predict (T < 2).
   bool prepare(const Tensor& frames, const Tensor& mask);
-  // inputs_ -> logits_ and the loss against targets_. With `train`, also backpropagates
-  // (gradients scaled by 1 / scored frames).
-  LossValue run(bool train, const ScoreSink& sink);
+  // inputs_ -> logits_ and the loss against targets_. With `train`, also backpropagates, the
+  // gradients scaled by `grad_scale` (1 / the frames the loss is the mean over).
+  LossValue run(bool train, const ScoreSink& sink, float grad_scale);
 
   int pitches_;
   std::unique_ptr<Recurrent> recurrent_;

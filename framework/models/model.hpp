@@ -47,12 +47,18 @@ class SequenceModel {
   // (seed, step); a scheduled-sampling ramp follows `step` too.
   virtual void set_training_step(uint64_t seed, uint64_t step) = 0;
 
+  // The frames of `batch` the training loss scores (lm: frames 2..T of each sample; seq2seq: the
+  // target frames).
+  virtual int64_t scored_frames(const Batch& batch) const = 0;
+
   // One training batch from the loader: forward, masked sigmoid BCE, backward. The loss is the
-  // mean over scored frames of the nats summed over keys, so gradients are scaled by
-  // 1 / scored frames; they accumulate into the parameters' grads (the caller zeroes them).
-  // Returns the summed nll and the number of scored frames; `sink` sees the outputs. With
-  // scheduled sampling (model.scheduled_sampling), a teacher-forced pass first picks the inputs.
-  virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink) = 0;
+  // mean over `loss_frames` of the nats summed over keys, so gradients are scaled by
+  // 1 / loss_frames: scored_frames(batch) for the batch's own mean, the whole batch's count for a
+  // share of it (train/data_parallel.hpp). They accumulate into the parameters' grads (the caller
+  // zeroes them). Returns the summed nll and the number of scored frames; `sink` sees the
+  // outputs. With scheduled sampling (model.scheduled_sampling), a teacher-forced pass first
+  // picks the inputs.
+  virtual LossValue train_batch(const Batch& batch, const ScoreSink& sink, int64_t loss_frames) = 0;
 
   // The full-sequence protocol (docs/metrics.md): scores frames 2..T of every sequence of
   // `split`, each predicted from the frames before it, batch_size sequences (or segments) at a

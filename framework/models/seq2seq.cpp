@@ -300,7 +300,7 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
 
 LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
                             const Tensor& targets, const Tensor& target_mask, bool train,
-                            const ScoreSink& sink) {
+                            const ScoreSink& sink, float grad_scale) {
   const Tensor none;
   const int64_t batch = context.dim(1);
   encoder_->forward(context, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
@@ -324,9 +324,7 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   }
   const Tensor& features = style_ == Style::none ? decoder_out_ : combined_;
   output_.forward(features, logits_);
-  const int64_t scored = count_scored(target_mask);
-  const float scale = scored > 0 ? 1.0f / static_cast<float>(scored) : 0.0f;
-  const LossValue loss = loss_.compute(logits_, targets, target_mask, diff_logits_, scale);
+  const LossValue loss = loss_.compute(logits_, targets, target_mask, diff_logits_, grad_scale);
   if (sink) sink(logits_, targets, target_mask);
   if (!train) return loss;
 
@@ -351,7 +349,12 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   return loss;
 }
 
-LossValue Seq2SeqModel::train_batch(const Batch& batch, const ScoreSink& sink) {
+int64_t Seq2SeqModel::scored_frames(const Batch& batch) const {
+  return count_scored(batch.targets, batch.batch_size, 0);
+}
+
+LossValue Seq2SeqModel::train_batch(const Batch& batch, const ScoreSink& sink,
+                                    int64_t loss_frames) {
   const int b = batch.batch_size;
   const int64_t context_steps = batch.inputs.steps;
   const int64_t target_steps = batch.targets.steps;
@@ -366,10 +369,10 @@ LossValue Seq2SeqModel::train_batch(const Batch& batch, const ScoreSink& sink) {
   std::memcpy(frames_b_.data() + row, frames_c_.data(),
               static_cast<size_t>((target_steps - 1) * row) * sizeof(float));
   if (sampling_.active()) {
-    run(frames_a_, frames_b_, frames_c_, mask_, false, {});
+    run(frames_a_, frames_b_, frames_c_, mask_, false, {}, 0.0f);
     sampling_.feed_back(logits_, frames_b_);
   }
-  return run(frames_a_, frames_b_, frames_c_, mask_, true, sink);
+  return run(frames_a_, frames_b_, frames_c_, mask_, true, sink, mean_scale(loss_frames));
 }
 
 void Seq2SeqModel::evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) {
@@ -398,7 +401,7 @@ void Seq2SeqModel::evaluate(const SplitRolls& split, int batch_size, const Score
         gather_sequence(split, sequence, start - 1, target_frames_, b, decoder_inputs, input_mask);
         gather_sequence(split, sequence, start, target_frames_, b, targets, target_mask);
       }
-      run(context, decoder_inputs, targets, target_mask, false, sink);
+      run(context, decoder_inputs, targets, target_mask, false, sink, 0.0f);
     }
   }
 }

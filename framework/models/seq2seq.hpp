@@ -34,7 +34,8 @@ class Seq2SeqModel : public SequenceModel {
   void init(uint64_t seed) override;
   void set_training(bool training) override;
   void set_training_step(uint64_t seed, uint64_t step) override;
-  LossValue train_batch(const Batch& batch, const ScoreSink& sink) override;
+  int64_t scored_frames(const Batch& batch) const override;
+  LossValue train_batch(const Batch& batch, const ScoreSink& sink, int64_t loss_frames) override;
   // Walks each sequence in target segments starting at frames 1, 1 + Tt, 1 + 2 Tt, ...; the
   // encoder reads the up to Tc frames before each segment. Segments with the same context
   // length are batched together, so no encoder input is ever padded.
@@ -48,9 +49,10 @@ class Seq2SeqModel : public SequenceModel {
 
  private:
   // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. With `train`,
-  // also backpropagates (gradients scaled by 1 / scored frames).
+  // also backpropagates, the gradients scaled by `grad_scale` (1 / the frames the loss is the
+  // mean over).
   LossValue run(const Tensor& context, const Tensor& decoder_inputs, const Tensor& targets,
-                const Tensor& target_mask, bool train, const ScoreSink& sink);
+                const Tensor& target_mask, bool train, const ScoreSink& sink, float grad_scale);
 
   enum class Style { none, luong, bahdanau };
 

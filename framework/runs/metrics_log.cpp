@@ -31,10 +31,12 @@ std::string csv_cell(const nlohmann::json& value) {
 }  // namespace
 
 MetricsLog::MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path,
-                       std::string run_id)
+                       std::string run_id, bool write_files)
     : jsonl_path_(std::move(jsonl_path)),
       csv_path_(std::move(csv_path)),
-      run_id_(std::move(run_id)) {
+      run_id_(std::move(run_id)),
+      write_files_(write_files) {
+  if (!write_files_) return;
   if (!std::filesystem::exists(jsonl_path_)) {
     write();
     return;
@@ -78,6 +80,7 @@ void MetricsLog::reset_to(std::vector<nlohmann::json> rows) {
 }
 
 void MetricsLog::write() const {
+  if (!write_files_) return;
   std::string jsonl;
   for (const auto& row : rows_)
     jsonl += row.dump() + "\n";

@@ -12,8 +12,10 @@ namespace cadenza {
 class MetricsLog {
  public:
   // Loads the rows already in `jsonl_path`, so that a resumed run continues its log; creates
-  // empty files when there are none yet.
-  MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path, std::string run_id);
+  // empty files when there are none yet. With `write_files` false the log lives in memory only
+  // and touches no file (the ranks of a multi-rank run other than rank 0).
+  MetricsLog(std::filesystem::path jsonl_path, std::filesystem::path csv_path, std::string run_id,
+             bool write_files = true);
 
   // A row as the log keeps it: run_id, epoch, step and split, then `fields`, the metric values
   // (nll, acc, precision, recall, f1, frames_per_s, ...).
@@ -37,6 +39,7 @@ class MetricsLog {
   std::filesystem::path jsonl_path_;
   std::filesystem::path csv_path_;
   std::string run_id_;
+  bool write_files_;
   std::vector<nlohmann::json> rows_;
 };
 

@@ -22,6 +22,7 @@ struct TrainRequest {
   // --pause-after-epoch E: stop after epoch E with a checkpoint, before the test (0 = never);
   // not part of the config, so the run id stays that of the whole run.
   int64_t pause_after_epoch = 0;
+  int batch_shares = 0;  // shares of each global batch (train/data_parallel.hpp); 0 = the ranks
 };
 
 struct RunChoice {

@@ -1,7 +1,10 @@
 #include "runs/run_dir.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <algorithm>
 
 #include "core/atomic_file.hpp"
 #include "core/clock.hpp"
@@ -37,8 +40,32 @@ std::string RunDirectory::status_of(const fs::path& run_dir) {
   }
 }
 
+namespace {
+
+// The share counts of every start of a run resumed in `dir` (1 for starts recorded before
+// manifests had "data_parallel"), or [] when there is no readable manifest.
+nlohmann::json previous_share_history(const fs::path& dir) {
+  try {
+    const auto manifest = read_manifest(dir);
+    if (!manifest) return nlohmann::json::array();
+    if (!manifest->contains("data_parallel")) return nlohmann::json::array({1});
+    return (*manifest)["data_parallel"].value("share_history", nlohmann::json::array({1}));
+  } catch (const std::exception&) {
+    return nlohmann::json::array();
+  }
+}
+
+}  // namespace
+
 RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStart& start)
-    : dir_(path_for(resolved, start.runs_root)) {
+    : dir_(path_for(resolved, start.runs_root)), writes_records_(start.writes_records) {
+  if (!writes_records_) {
+    logger_ =
+        std::make_shared<spdlog::logger>("run", std::make_shared<spdlog::sinks::null_sink_mt>());
+    metrics_ = std::make_unique<MetricsLog>(dir_ / "metrics.jsonl", dir_ / "metrics.csv",
+                                            resolved.run_id, false);
+    return;
+  }
   const std::string previous_status = status_of(dir_);
   const bool exists = fs::exists(dir_);
   if (exists && start.existing == ExistingRun::kRefuse) {
@@ -59,6 +86,15 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
                       dir_.string()));
     }
   }
+  nlohmann::json share_history = exists && start.existing == ExistingRun::kResume
+                                     ? previous_share_history(dir_)
+                                     : nlohmann::json::array();
+  const int shares = start.data_parallel.shares;
+  const bool shares_changed = !share_history.empty() && share_history.back() != shares;
+  share_history.push_back(shares);
+  const bool same_shares_throughout =
+      std::all_of(share_history.begin(), share_history.end(),
+                  [shares](const nlohmann::json& count) { return count == shares; });
   if (exists && start.existing == ExistingRun::kOverwrite) fs::remove_all(dir_);
   fs::create_directories(dir_ / "checkpoints");
   write_file_atomic(dir_ / "config.json", resolved.canonical.dump(2) + "\n");
@@ -86,6 +122,12 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
         {"tbb_max_parallelism", ThreadScope::tbb_max_parallelism()}}},
       {"parameters", start.parameters},
       {"memory_estimate_bytes", start.memory_estimate_bytes},
+      {"data_parallel",
+       {{"ranks", start.data_parallel.ranks},
+        {"shares", shares},
+        {"mpi_library", start.data_parallel.mpi_library},
+        {"share_history", share_history},
+        {"bit_identical_to_uninterrupted", same_shares_throughout}}},
       {"command_line", start.command_line},
       {"start_time", utc_timestamp()},
       {"end_time", nullptr},
@@ -102,6 +144,12 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
   logger_->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   logger_->flush_on(spdlog::level::info);
   logger_->info("run {} of '{}' in {}", resolved.run_id, resolved.config.name, dir_.string());
+  if (shares_changed) {
+    logger_->warn(
+        "run {} was trained with {} batch share(s) (MPI ranks) and continues with {}: it is no "
+        "longer bit-identical to an uninterrupted run (docs/scale.md#mpi)",
+        resolved.run_id, share_history[share_history.size() - 2].get<int>(), shares);
+  }
 
   metrics_ =
       std::make_unique<MetricsLog>(dir_ / "metrics.jsonl", dir_ / "metrics.csv", resolved.run_id);
@@ -110,6 +158,7 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
 RunDirectory::~RunDirectory() = default;
 
 void RunDirectory::finish(const std::string& status, const std::string& detail) {
+  if (!writes_records_) return;
   manifest_["status"] = status;
   manifest_["end_time"] = utc_timestamp();
   if (!detail.empty()) manifest_["status_detail"] = detail;

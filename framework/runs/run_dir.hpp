@@ -33,6 +33,14 @@ enum class ExistingRun {
   kResume,     // --resume: keep config, metrics and checkpoints; the config must be identical
 };
 
+// How a run is computed across processes (train/data_parallel.hpp): MPI ranks, and the shares of
+// each global batch (one per rank, or several computed in turn by one process).
+struct DataParallelLayout {
+  int ranks = 1;
+  int shares = 1;
+  std::string mpi_library;  // the MPI library's version string
+};
+
 struct RunStart {
   std::filesystem::path runs_root = "results/runs";
   ExistingRun existing = ExistingRun::kRefuse;
@@ -40,12 +48,20 @@ struct RunStart {
   ThreadBudget threads;
   int64_t parameters = 0;             // the model's parameter count (models/model_size.hpp)
   int64_t memory_estimate_bytes = 0;  // its estimated training memory
+  DataParallelLayout data_parallel;
+  // Whether this process writes the run's files: the only process, or rank 0 of several. The other
+  // ranks open the directory after rank 0 and only read it (its checkpoints, to resume).
+  bool writes_records = true;
 };
 
 class RunDirectory {
  public:
   // Creates (or reopens, see ExistingRun) the directory of `resolved` under start.runs_root and
-  // writes config.json and a manifest with status "running".
+  // writes config.json and a manifest with status "running". The manifest's "data_parallel" holds
+  // the layout and "share_history", the share count of every start of the run; a run resumed with
+  // another share count than it had says (log, stderr, and "bit_identical": false in the manifest)
+  // that it is no longer bit-identical to an uninterrupted run. Without start.writes_records
+  // nothing is written: the log goes nowhere and the metrics stay in memory.
   RunDirectory(const config::ResolvedConfig& resolved, const RunStart& start);
   ~RunDirectory();
 
@@ -61,14 +77,17 @@ class RunDirectory {
   spdlog::logger& log() { return *logger_; }
   MetricsLog& metrics() { return *metrics_; }
   const nlohmann::json& manifest() const { return manifest_; }
+  bool writes_records() const { return writes_records_; }
 
-  // Records the final status ("completed", "paused", "failed", "interrupted") and end time.
+  // Records the final status ("completed", "paused", "failed", "interrupted") and end time (nothing
+  // without writes_records).
   void finish(const std::string& status, const std::string& detail = "");
 
  private:
   void write_manifest() const;
 
   std::filesystem::path dir_;
+  bool writes_records_;
   nlohmann::json manifest_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<MetricsLog> metrics_;

@@ -9,8 +9,11 @@
 
 namespace cadenza {
 
-// Trains the run `request` names. SIGINT and SIGTERM stop it at a safe point (core/interrupt.hpp).
-// Prints one JSON line on stdout:
+// Trains the run `request` names, on every MPI rank when a launcher started several
+// (distributed/communicator.hpp): each global batch as request.batch_shares shares (0: one per
+// rank), rank 0 writing the run directory. SIGINT and SIGTERM stop it at a safe point
+// (core/interrupt.hpp).
+// Prints one JSON line on stdout (rank 0):
 //   {"run_dir", "run_id", "status": "completed"}                 already completed, not trained
 //   {"run_dir", "run_id", "best_epoch", "steps", "test": {...}}  trained to completion
 //   {"run_dir", "run_id", "status": "paused", "epochs", "steps"}  stopped at pause_after_epoch

@@ -20,6 +20,7 @@
 #include "models/model.hpp"
 #include "train/checkpoint_format.hpp"
 #include "train/checkpoint_store.hpp"
+#include "train/data_parallel.hpp"
 #include "train/early_stopping.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
@@ -160,7 +161,7 @@ struct TrainingState {
 class Trainer {
  public:
   Trainer(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
-          int loader_threads, int64_t pause_after_epoch)
+          int loader_threads, const Communicator& world, int shares, int64_t pause_after_epoch)
       : resolved_(resolved),
         config_(resolved.config),
         run_(run),
@@ -173,6 +174,8 @@ class Trainer {
         model_(build_model(config_.model, dataset_.info.num_pitches, config_.data.context_frames,
                            config_.data.target_frames)),
         parameters_(model_->parameters()),
+        world_(world),
+        step_(world, shares, parameters_),
         optimizer_(config_.train.optimizer, parameters_),
         schedule_(config_.train.schedule, config_.train.optimizer.lr, config_.train.epochs),
         early_stopping_(config_.train.early_stopping_patience),
@@ -269,9 +272,10 @@ class Trainer {
     double loader_wait = 0.0;
     double frames_since_start = 0.0;
     const auto epoch_start = Clock::now();
-    const bool progress = ::isatty(STDERR_FILENO) == 1;
+    const bool progress = ::isatty(STDERR_FILENO) == 1 && run_.writes_records();
     while (loader.position().epoch == epoch - 1) {
-      if (const int signal = interrupt_signal(); signal != 0) {
+      // Every rank stops at the same step: the first at which any of them has seen a signal.
+      if (const int signal = world_.max(interrupt_signal()); signal != 0) {
         stop_on_signal(signal, loader.position(), sums);
       }
       if (config_.train.max_steps > 0 && state_.step >= config_.train.max_steps) {
@@ -282,14 +286,9 @@ class Trainer {
       const Batch batch = loader.next();
       loader_wait += seconds_since(wait_start);
       const auto step_start = Clock::now();
-      for (const auto& named : parameters_)
-        named.parameter->grad.zero();
-      model_->set_training_step(static_cast<uint64_t>(config_.seed),
-                                static_cast<uint64_t>(state_.step));
-      const LossValue loss = model_->train_batch(
-          batch, [&sums](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
-            sums.metrics.add(logits, targets, mask);
-          });
+      const LossValue loss =
+          step_.run(*model_, batch, &sums.metrics, static_cast<uint64_t>(config_.seed),
+                    static_cast<uint64_t>(state_.step));
       const double mean_loss =
           injected_nan_.fires_at(state_.step) ? std::numeric_limits<double>::quiet_NaN()
           : loss.scored_frames > 0            ? loss.total / static_cast<double>(loss.scored_frames)
@@ -333,6 +332,8 @@ class Trainer {
     state_.position = position;
     state_.progress = sums;
     save_checkpoint(false);
+    // No rank exits before the checkpoint is written: a launcher may end the others when one ends.
+    world_.barrier();
     throw Interrupted(signal, fmt::format("{} received: stopped at step {} (epoch {}, batch {}) "
                                           "with a checkpoint; `cadenza train --resume {}` "
                                           "continues it",
@@ -380,18 +381,20 @@ class Trainer {
   void end_epoch(LoaderPosition position) {
     const int64_t epoch = state_.epochs_done + 1;
     const auto valid_start = Clock::now();
-    const FrameMetrics valid = evaluate(dataset_.splits[1]);
+    const FrameMetrics valid =
+        run_.writes_records() ? evaluate(dataset_.splits[1]) : FrameMetrics{};
+    const double valid_nll = world_.broadcast(valid.nll());
     nlohmann::json valid_row = metrics_row(valid);
     valid_row["eval_s"] = seconds_since(valid_start);
     std::vector<nlohmann::json> epoch_rows = {
         run_.metrics().make_row(epoch, state_.step, "train", train_row_),
         run_.metrics().make_row(epoch, state_.step, "valid", valid_row)};
-    const bool best = early_stopping_.record(epoch, valid.nll());
-    schedule_.end_epoch(valid.nll());
+    const bool best = early_stopping_.record(epoch, valid_nll);
+    schedule_.end_epoch(valid_nll);
     state_.epochs_done = epoch;
     state_.position = position;
     run_.log().info("epoch {} step {}: train nll {:.4f}, valid nll {:.4f} acc {:.4f}{}", epoch,
-                    state_.step, train_row_["nll"].get<double>(), valid.nll(), valid.accuracy(),
+                    state_.step, train_row_["nll"].get<double>(), valid_nll, valid.accuracy(),
                     best ? " (best)" : "");
     const bool last = state_.epochs_done == epoch_limit_ || early_stopping_.should_stop() || stop_;
     // The checkpoint first, holding the epoch's rows, then metrics.jsonl: a run killed between the
@@ -427,7 +430,7 @@ class Trainer {
     if (state_.progress.steps > 0) contents.epoch_progress = state_.progress.to_json();
     contents.metrics = run_.metrics().rows();
     contents.metrics.insert(contents.metrics.end(), unlogged_rows.begin(), unlogged_rows.end());
-    store_.save(contents, best);
+    if (run_.writes_records()) store_.save(contents, best);
     rollbacks_since_checkpoint_ = 0;
   }
 
@@ -448,6 +451,7 @@ class Trainer {
     outcome.steps = state_.step;
     outcome.epochs = state_.epochs_done;
     outcome.best_epoch = early_stopping_.best_epoch();
+    if (!run_.writes_records()) return outcome;
     if (early_stopping_.has_best()) {
       const CheckpointContents best = store_.load_best();
       restore_parameters(best.params, parameters_, store_.best_path().string());
@@ -472,6 +476,8 @@ class Trainer {
   std::shared_ptr<const SplitRolls> train_split_;
   std::unique_ptr<SequenceModel> model_;
   std::vector<NamedParameter> parameters_;
+  const Communicator& world_;
+  DataParallelStep step_;
   Optimizer optimizer_;
   LrSchedule schedule_;
   EarlyStopping early_stopping_;
@@ -489,8 +495,10 @@ class Trainer {
 }  // namespace
 
 TrainOutcome train_run(const config::ResolvedConfig& resolved, Dataset dataset, RunDirectory& run,
-                       int loader_threads, int64_t pause_after_epoch) {
-  Trainer trainer(resolved, std::move(dataset), run, loader_threads, pause_after_epoch);
+                       int loader_threads, const Communicator& world, int shares,
+                       int64_t pause_after_epoch) {
+  Trainer trainer(resolved, std::move(dataset), run, loader_threads, world, shares,
+                  pause_after_epoch);
   return trainer.run();
 }
 

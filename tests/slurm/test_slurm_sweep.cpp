@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <regex>
 #include <string>
 
 #include "slurm/slurm_test_support.hpp"
@@ -27,6 +26,7 @@ using testing::experiment_extending;
 using testing::last_json_line;
 using testing::metrics_without_timings;
 using testing::read_json;
+using testing::resumed_at_step;
 using testing::run_cadenza;
 using testing::run_shell;
 using testing::SlurmCluster;
@@ -87,14 +87,6 @@ std::pair<const PlannedRun*, std::string> run_in_progress(const SweepPlan& plan,
       kJobLimit, testing::kSlurmPoll);
   EXPECT_TRUE(seen) << "no run of " << plan.name << " reached a checkpoint under Slurm";
   return {found, task};
-}
-
-// The step at which the run's log says it resumed, or -1.
-int64_t resumed_at_step(const fs::path& run_dir) {
-  static const std::regex resumed(R"(resumed from .*ckpt-(\d+)\.h5 \(epoch \d+, step (\d+)\))");
-  std::smatch match;
-  const std::string log = testing::slurp(run_dir / "log.txt");
-  return std::regex_search(log, match, resumed) ? std::stoll(match[2]) : -1;
 }
 
 TEST_F(SlurmCluster, JobArrayOfTheSmokeSweepEqualsALocalSweep) {

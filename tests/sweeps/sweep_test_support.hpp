@@ -3,11 +3,7 @@
 // sweep left behind.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,13 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "support/background.hpp"
 #include "support/process.hpp"
 #include "support/wait.hpp"
 #include "sweeps/run_state.hpp"
 #include "sweeps/sweep_plan.hpp"
 #include "train/train_run_support.hpp"
-
-extern char** environ;
 
 namespace cadenza::testing {
 
@@ -61,65 +56,19 @@ inline nlohmann::json read_json(const std::filesystem::path& path) {
   return nlohmann::json::parse(slurp(path));
 }
 
-// `cadenza ARGS...` started in the background as the leader of a new process group, its stdout
-// and stderr going to files in `dir`.
-class BackgroundCadenza {
+// `cadenza ARGS...` started in the background (support/background.hpp).
+class BackgroundCadenza : public BackgroundProcess {
  public:
   BackgroundCadenza(const std::vector<std::string>& arguments, const std::filesystem::path& dir,
                     const std::string& label)
-      : out_(dir / (label + ".out")), err_(dir / (label + ".err")) {
-    std::vector<std::string> words = {CADENZA_BINARY};
-    words.insert(words.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (auto& word : words)
-      argv.push_back(word.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    const int error =
-        posix_spawn(&pid_, CADENZA_BINARY, &actions, &attributes, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (error != 0) {
-      ADD_FAILURE() << "cannot start " << CADENZA_BINARY << ": " << error;
-      pid_ = -1;
-    }
-  }
-  ~BackgroundCadenza() {
-    if (pid_ > 0 && !reaped_) {
-      ::kill(-pid_, SIGKILL);
-      wait();
-    }
-  }
-  BackgroundCadenza(const BackgroundCadenza&) = delete;
-  BackgroundCadenza& operator=(const BackgroundCadenza&) = delete;
-
-  pid_t pid() const { return pid_; }
-  // SIGKILL to the whole process group: the sweep and every worker.
-  void kill_group() const { ::kill(-pid_, SIGKILL); }
-  // SIGKILL to the sweep process alone: its workers must die with it (PR_SET_PDEATHSIG).
-  void kill_leader() const { ::kill(pid_, SIGKILL); }
-  // Exit code, or 128 + the signal that killed it.
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string out() const { return slurp(out_); }
-  std::string err() const { return slurp(err_); }
+      : BackgroundProcess(with_cadenza(arguments), dir, label) {}
 
  private:
-  std::filesystem::path out_, err_;
-  pid_t pid_ = -1;
-  bool reaped_ = false;
+  static std::vector<std::string> with_cadenza(const std::vector<std::string>& arguments) {
+    std::vector<std::string> words = {CADENZA_BINARY};
+    words.insert(words.end(), arguments.begin(), arguments.end());
+    return words;
+  }
 };
 
 // The newest checkpoint step of every run of the sweep in `folder` (-1: none).

@@ -1,5 +1,6 @@
 // Test support for the end-to-end training tests: experiments that extend the smoke experiment,
-// metrics rows without their wall-clock fields, and bit-equality of two runs' best weights.
+// metrics rows without their wall-clock fields, where a run resumed, and bit-equality of two runs'
+// best weights.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -42,6 +44,14 @@ inline std::vector<nlohmann::json> metrics_without_timings(const std::filesystem
     rows.push_back(row);
   }
   return rows;
+}
+
+// The step at which the run's log says it resumed from a checkpoint, or -1 when it never did.
+inline int64_t resumed_at_step(const std::filesystem::path& run_dir) {
+  static const std::regex resumed(R"(resumed from .*ckpt-\d+\.h5 \(epoch \d+, step (\d+)\))");
+  std::smatch match;
+  const std::string log = slurp(run_dir / "log.txt");
+  return std::regex_search(log, match, resumed) ? std::stoll(match[1]) : -1;
 }
 
 // The two runs' best.h5 hold bit-identical parameters.
