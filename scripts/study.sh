@@ -8,8 +8,11 @@
 #
 # A NAME is `cadenza reproduce NAME --sweeps-dir results/studies`: the sweep's state, every run's
 # config.json, manifest.json, metrics.jsonl/.csv and log, and the verdict.json of the
-# reproduction land in results/studies/NAME/. An EXPERIMENT.json is `cadenza sweep EXPERIMENT
-# --sweeps-dir results/studies` (its folder is named after the experiment's `name`). Then
+# reproduction land in results/studies/NAME/ (for a reproduction by search, the search's folder:
+# its trials, decisions, report and confirmation runs). An EXPERIMENT.json is `cadenza sweep
+# EXPERIMENT --sweeps-dir results/studies`, or `cadenza search EXPERIMENT --searches-dir
+# results/studies` when the file itself has a `search` block (its folder is named after the
+# experiment's `name`). Then
 # `cadenza compare` on the folder writes its compare/ report. These records are what
 # results/README.md rests on and are committed; the checkpoints and lock files beside them are
 # not (.gitignore). Killed at any moment, the script continues where it stopped when run again:
@@ -36,7 +39,14 @@ studies=results/studies
 for name in "$@"; do
   echo "study: $name ($(date -u +%FT%TZ))"
   status=0
-  if [[ $name == *.json ]]; then
+  if [[ $name == *.json ]] &&
+    /usr/bin/python3 -c 'import json,sys; sys.exit("search" not in json.load(open(sys.argv[1])))' \
+      "$name"; then
+    line=$("$cadenza" search "$name" --jobs "$jobs" --searches-dir "$studies" | tail -1) ||
+      status=$?
+    folder=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["search_dir"])' \
+      "$line" 2>/dev/null || true)
+  elif [[ $name == *.json ]]; then
     line=$("$cadenza" sweep "$name" --jobs "$jobs" --sweeps-dir "$studies" | tail -1) || status=$?
     folder=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sweep_dir"])' \
       "$line" 2>/dev/null || true)

@@ -45,7 +45,7 @@ ReproductionVerdict judge_reproduction(const SweepPlan& plan, const fs::path& fo
   for (size_t i = 0; i < plan.runs.size(); ++i) {
     const PlannedRun& run = plan.runs[i];
     auto found = std::find_if(verdict.variants.begin(), verdict.variants.end(),
-                              [&](const VariantResult& v) { return v.variant == run.variant; });
+                              [&](const VariantTestNll& v) { return v.variant == run.variant; });
     if (found == verdict.variants.end()) {
       verdict.variants.push_back({run.variant, {}, {}, {}, false});
       found = std::prev(verdict.variants.end());
@@ -68,7 +68,7 @@ ReproductionVerdict judge_reproduction(const SweepPlan& plan, const fs::path& fo
 
 std::string format_verdict(const Reproduction& reproduction, const ReproductionVerdict& verdict) {
   const PublishedNumber& published = verdict.published;
-  const VariantResult& ours = verdict.variants[verdict.judged];
+  const VariantTestNll& ours = verdict.variants[verdict.judged];
   std::string text =
       fmt::format("reproduce {}: {} on {}, {} (nats per frame, lower is better)\n",
                   reproduction.name, published.model, published.dataset, published.metric);
@@ -106,7 +106,7 @@ std::string format_verdict(const Reproduction& reproduction, const ReproductionV
 }
 
 nlohmann::json verdict_json(const Reproduction& reproduction, const ReproductionVerdict& verdict) {
-  const VariantResult& ours = verdict.variants[verdict.judged];
+  const VariantTestNll& ours = verdict.variants[verdict.judged];
   return {{"name", reproduction.name},
           {"published",
            {{"id", verdict.published.id},

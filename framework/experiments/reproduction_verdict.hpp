@@ -17,7 +17,8 @@
 
 namespace cadenza {
 
-struct VariantResult {
+// One variant's test nll over its seeds.
+struct VariantTestNll {
   std::string variant;
   std::vector<int64_t> seeds;
   std::vector<double> test_nll;  // per seed, in plan order
@@ -27,7 +28,7 @@ struct VariantResult {
 
 struct ReproductionVerdict {
   PublishedNumber published;
-  std::vector<VariantResult> variants;  // every variant of the sweep, in plan order
+  std::vector<VariantTestNll> variants;  // every variant of the sweep, in plan order
   size_t judged = 0;                    // index into variants
   double difference = 0.0;              // ours (mean) - published
   double relative_pct = 0.0;            // 100 * difference / published

@@ -3,6 +3,7 @@
 // judged against the published value with the documented exit codes; bad blocks exit 2.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <numeric>
@@ -62,6 +63,10 @@ TEST(Reproduce, ListShowsEveryShippedReproductionWithItsTarget) {
       {"tuned_lstm_nottingham", "zakovskis2021/lstm on Nottingham"},
       {"tuned_lstm_musedata", "zakovskis2021/lstm on MuseData"},
       {"tuned_lstm_piano", "zakovskis2021/lstm on Piano_midi"},
+      {"searched_lstm_jsb", "zakovskis2021/lstm on JSB_Chorales"},
+      {"searched_lstm_nottingham", "zakovskis2021/lstm on Nottingham"},
+      {"searched_lstm_musedata", "zakovskis2021/lstm on MuseData"},
+      {"searched_lstm_piano", "zakovskis2021/lstm on Piano_midi"},
       {"attention_ablation_jsb", "zakovskis2021/lstm on JSB_Chorales"},
       {"attention_ablation_nottingham", "zakovskis2021/lstm on Nottingham"},
       {"attention_ablation_musedata", "zakovskis2021/lstm on MuseData"},
@@ -77,9 +82,12 @@ TEST(Reproduce, ListShowsEveryShippedReproductionWithItsTarget) {
   for (const auto& [name, target] : expected) {
     ASSERT_TRUE(rows.contains(name)) << name << " missing from\n" << result.out;
     EXPECT_TRUE(contains(rows[name], target)) << rows[name];
-    // 5 variants x 5 seeds for the ablations, 3 seeds otherwise.
-    EXPECT_TRUE(contains(rows[name], name.starts_with("attention") ? " 25  " : " 3  "))
-        << rows[name];
+    // 5 variants x 5 seeds for the ablations, 81 trials and 5 confirmation seeds for the
+    // searches, 3 seeds otherwise.
+    const char* runs = name.starts_with("attention")  ? " 25  "
+                       : name.starts_with("searched") ? " 86  "
+                                                      : " 3  ";
+    EXPECT_TRUE(contains(rows[name], runs)) << rows[name];
   }
   EXPECT_TRUE(contains(rows["bai2018_lstm_jsb"], "8.45")) << rows["bai2018_lstm_jsb"];
   EXPECT_TRUE(contains(rows["chung2014_lstm_jsb"], "8.67 ")) << rows["chung2014_lstm_jsb"];
@@ -95,6 +103,8 @@ TEST(Reproduce, ListMarksAnUnverifiedPublishedNumber) {
     }
   }
   fs::create_directories(dir / "published");
+  for (const auto& entry : fs::directory_iterator(kPublished))
+    fs::copy_file(entry.path(), dir / "published" / entry.path().filename());
   std::ofstream(dir / "published" / "bai2018.json") << published.dump(2);
   const auto result = run_cadenza("reproduce --list --experiments-dir " + quoted(kFixtures) +
                                   " --published-dir " + quoted(dir / "published"));
@@ -189,6 +199,70 @@ TEST(Reproduce, SigtermCheckpointsTheWorkersAndTheRerunResumes) {
                                  quoted(kFixtures) + " --published-dir " + quoted(kPublished) +
                                  " --sweeps-dir " + quoted(dir / "sweeps"));
   EXPECT_EQ(rerun.exit_code, 0) << rerun.err;
+}
+
+// A reproduction by search: the trials choose on valid data, and the verdict is the test nll of the
+// confirmation runs (fresh seeds), never of the trial that won.
+TEST(Reproduce, BySearchJudgesTheConfirmationRunsOfTheBestTrial) {
+  ScratchDir dir;
+  const std::string folders = " --experiments-dir " + quoted(kFixtures) + " --published-dir " +
+                              quoted(kPublished) + " --sweeps-dir " + quoted(dir / "sweeps");
+  const auto listed = run_cadenza("reproduce --list" + folders);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(contains(listed.out, "tiny_searched_jsb     5  zakovskis2021/lstm on JSB_Chorales"))
+      << "3 trials and 2 confirmation runs\n"
+      << listed.out;
+
+  const auto result = run_cadenza("reproduce tiny_searched_jsb --jobs 2 --tolerance 50" + folders);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const fs::path folder = dir / "sweeps" / "tiny_searched_jsb";
+  for (const char* file : {"search.json", "decisions.json", "report.md", "confirm/sweep.json"})
+    EXPECT_TRUE(fs::exists(folder / file)) << file;
+  const auto decisions = nlohmann::json::parse(testing::slurp(folder / "decisions.json"));
+  EXPECT_TRUE(decisions["variants"][0]["complete"]) << decisions.dump();
+  EXPECT_TRUE(decisions["variants"][0]["best_trial"].is_number()) << decisions.dump();
+  std::vector<double> confirmed_nll;
+  std::vector<int64_t> confirmed_seeds;
+  for (const auto& entry : fs::recursive_directory_iterator(folder / "confirm" / "runs")) {
+    if (entry.path().filename() != "config.json") continue;
+    const auto config = nlohmann::json::parse(testing::slurp(entry.path()));
+    confirmed_seeds.push_back(config["seed"].get<int64_t>());
+    confirmed_nll.push_back(
+        testing::metrics_without_timings(entry.path().parent_path()).back()["nll"]);
+  }
+  ASSERT_EQ(confirmed_nll.size(), 2u);
+  std::sort(confirmed_seeds.begin(), confirmed_seeds.end());
+  EXPECT_EQ(confirmed_seeds, (std::vector<int64_t>{2, 3})) << "fresh seeds, not the trials' 1";
+  const auto verdict = last_json_line(result.out);
+  EXPECT_EQ(verdict["published"]["id"], "zakovskis2021/lstm");
+  EXPECT_EQ(verdict["ours"]["n"], 2);
+  EXPECT_EQ(verdict["ours"]["seeds"], nlohmann::json({2, 3}));
+  EXPECT_DOUBLE_EQ(verdict["ours"]["mean"].get<double>(),
+                   (confirmed_nll[0] + confirmed_nll[1]) / 2.0);
+  EXPECT_TRUE(verdict["within"]);
+  EXPECT_EQ(nlohmann::json::parse(testing::slurp(folder / "verdict.json")), verdict)
+      << "the search folder keeps the printed verdict";
+
+  // Done: a rerun retrains nothing and judges the same runs.
+  const auto again = run_cadenza("reproduce tiny_searched_jsb" + folders);
+  EXPECT_EQ(again.exit_code, 6) << "outside the default ±2%\n" << again.err;
+  EXPECT_FALSE(contains(again.err, "] start ")) << again.err;
+  EXPECT_EQ(last_json_line(again.out)["ours"]["mean"], verdict["ours"]["mean"]);
+}
+
+TEST(Reproduce, BySearchWithoutConfirmationExitsTwoBeforeTraining) {
+  ScratchDir dir;
+  auto experiment = nlohmann::json::parse(testing::slurp(kFixtures / "tiny_searched_jsb.json"));
+  experiment["extends"] = (testing::source_dir() / "experiments" / "smoke.json").string();
+  experiment["search"].erase("confirm");
+  fs::create_directories(dir / "experiments");
+  std::ofstream(dir / "experiments" / "unconfirmed.json") << experiment.dump(2);
+  const auto result = run_cadenza("reproduce unconfirmed --experiments-dir " +
+                                  quoted(dir / "experiments") + " --published-dir " +
+                                  quoted(kPublished) + " --sweeps-dir " + quoted(dir / "sweeps"));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_TRUE(contains(result.err, "a reproduction by search needs search.confirm")) << result.err;
+  EXPECT_FALSE(fs::exists(dir / "sweeps")) << "nothing may be trained or written";
 }
 
 TEST(Reproduce, InvalidReproducesBlocksExitTwoBeforeTraining) {

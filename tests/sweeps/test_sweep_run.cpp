@@ -94,7 +94,7 @@ TEST(SweepRun, SmokeSweepWithTwoJobsThenStatusThenAFastRerun) {
     EXPECT_EQ(record["attempts"], 1);
     EXPECT_EQ(record["exit_code"], 0);
     // Records are committed (results/studies/), so they name the program, not its path here.
-    for (const std::string command :
+    for (const std::string& command :
          {record["command"].get<std::string>(), manifest["command_line"].get<std::string>()}) {
       EXPECT_TRUE(command.starts_with("cadenza train ")) << command;
       EXPECT_FALSE(contains(command, CADENZA_BINARY)) << command;
