@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -28,6 +29,12 @@ struct ImportOptions {
   int pitches = 88;
   std::string split_ratios = "0.8,0.1,0.1";
   std::string name;
+  bool melody = false;
+  int track = -1;
+  int channel = 0;  // 1..16 on the command line, 0 = every channel but drums
+  std::string out_of_range = "transpose";
+  int max_rest_steps = 16;
+  int min_events = 32;
 };
 
 // The MIDI-only flags given on the command line.
@@ -36,6 +43,12 @@ struct MidiFlags {
   CLI::Option* lowest_pitch = nullptr;
   CLI::Option* pitches = nullptr;
   CLI::Option* split_ratios = nullptr;
+};
+
+// The flags that only `--melody` uses.
+struct MelodyFlags {
+  std::array<CLI::Option*, 5> options{};  // --track, --channel, --out-of-range,
+                                          // --max-rest-steps, --min-events
 };
 
 std::array<double, 3> parse_split_ratios(const std::string& text) {
@@ -79,7 +92,58 @@ void print_split_counts(const Dataset& dataset) {
   }
 }
 
-int run_import(const ImportOptions& options, const MidiFlags& midi_flags) {
+void print_token_counts(const TokenDataset& dataset) {
+  for (size_t s = 0; s < kSplitNames.size(); ++s) {
+    fmt::print("  {:<6} {:>6} sequences {:>9} events\n", kSplitNames[s],
+               dataset.splits[s].sequences(), dataset.splits[s].total_events());
+  }
+}
+
+void run_melody_import(const ImportOptions& options, const MidiFlags& midi_flags,
+                       const std::string& name) {
+  MelodyImportOptions melody;
+  melody.melody.steps_per_quarter = options.resolution;
+  if (midi_flags.lowest_pitch->count() > 0)
+    melody.melody.vocabulary.lowest_pitch = options.lowest_pitch;
+  if (midi_flags.pitches->count() > 0) melody.melody.vocabulary.pitches = options.pitches;
+  melody.melody.track = options.track;
+  melody.melody.channel = options.channel - 1;
+  melody.melody.out_of_range =
+      options.out_of_range == "skip" ? OutOfRange::skip : OutOfRange::transpose;
+  melody.melody.max_rest_steps = options.max_rest_steps;
+  melody.melody.min_events = options.min_events;
+  melody.split_ratios = parse_split_ratios(options.split_ratios);
+  melody.name = name;
+  try {
+    validate_melody_options(melody.melody);
+  } catch (const ConfigError& e) {
+    throw UsageError(e.what());
+  }
+  std::map<std::string, int64_t> reasons;
+  const auto report = import_melody_folder(options.source, melody, [&](const SkippedFile& skipped) {
+    fmt::print("skipped {}: {}\n", skipped.file, skipped.reason);
+    ++reasons[skipped.reason.substr(0, skipped.reason.find(':'))];
+  });
+  fmt::print(
+      "imported the melodies of {} of {} files ({} skipped); {} notes dropped as polyphony, {} "
+      "moved by octaves into {}..{}, {} fragments shorter than {} events dropped\n",
+      report.files_imported, report.files_seen, report.skipped.size(),
+      report.notes_dropped_polyphony, report.notes_transposed,
+      melody.melody.vocabulary.lowest_pitch,
+      melody.melody.vocabulary.lowest_pitch + melody.melody.vocabulary.pitches - 1,
+      report.fragments_too_short, melody.melody.min_events);
+  for (const auto& [reason, count] : reasons)
+    fmt::print("  skipped, {}: {}\n", reason, count);
+  if (report.files_imported == 0) {
+    throw InputError(
+        fmt::format("{}: no melody could be imported; nothing written", options.source));
+  }
+  print_token_counts(report.dataset);
+  write_token_dataset(options.out, report.dataset);
+}
+
+int run_import(const ImportOptions& options, const MidiFlags& midi_flags,
+               const MelodyFlags& melody_flags) {
   const std::filesystem::path source = options.source;
   const std::filesystem::path out = options.out;
   const auto out_folder =
@@ -102,7 +166,21 @@ int run_import(const ImportOptions& options, const MidiFlags& midi_flags) {
   if (normal_source.filename().empty()) normal_source = normal_source.parent_path();
   const std::string name = options.name.empty() ? normal_source.stem().string() : options.name;
 
-  if (std::filesystem::is_directory(source)) {
+  if (!options.melody) {
+    for (const CLI::Option* flag : melody_flags.options) {
+      if (flag->count() > 0) {
+        throw UsageError(
+            fmt::format("{} applies to a melody import; add --melody", flag->get_name()));
+      }
+    }
+  }
+  if (options.melody && !std::filesystem::is_directory(source)) {
+    throw UsageError(
+        fmt::format("--melody imports a folder of MIDI files; {} is not a folder", options.source));
+  }
+  if (options.melody) {
+    run_melody_import(options, midi_flags, name);
+  } else if (std::filesystem::is_directory(source)) {
     MidiImportOptions midi;
     midi.roll.frames_per_quarter = options.resolution;
     midi.roll.lowest_pitch = options.lowest_pitch;
@@ -152,6 +230,11 @@ int run_import(const ImportOptions& options, const MidiFlags& midi_flags) {
 }
 
 int run_inspect(const std::string& file) {
+  if (read_dataset_header(file).info.kind == kTokensKind) {
+    fmt::print("file                {}\n", file);
+    fmt::print("{}", format_token_inspection(read_token_dataset(file)));
+    return 0;
+  }
   const Dataset dataset = read_dataset(file);
   std::array<SplitStatistics, 3> statistics;
   for (size_t s = 0; s < statistics.size(); ++s) {
@@ -196,8 +279,42 @@ void add_data_command(CLI::App& app, Action& action) {
       "(default 0.8,0.1,0.1)");
   import_command->add_option("--name", import_options->name,
                              "Dataset name (default: SRC's file stem)");
-  import_command->callback([import_options, midi_flags, &action] {
-    action = [import_options, midi_flags] { return run_import(*import_options, *midi_flags); };
+  auto melody_flags = std::make_shared<MelodyFlags>();
+  import_command->add_flag("--melody", import_options->melody,
+                           "MIDI: import the monophonic melody of each file as note events "
+                           "(docs/melody.md); --resolution is then steps per quarter note, the "
+                           "pitch range defaults to 48 and 36 pitches");
+  melody_flags->options[0] =
+      import_command
+          ->add_option("--track", import_options->track,
+                       "Melody: the track (MTrk index from 0) holding the melody (default: the "
+                       "busiest non-drum track)")
+          ->check(CLI::Range(0, 65535));
+  melody_flags->options[1] =
+      import_command
+          ->add_option("--channel", import_options->channel,
+                       "Melody: only notes of this MIDI channel, 1..16 (default: all but drums)")
+          ->check(CLI::Range(1, 16));
+  melody_flags->options[2] =
+      import_command
+          ->add_option("--out-of-range", import_options->out_of_range,
+                       "Melody: transpose (move notes by octaves into the range, default) or skip "
+                       "(skip the file)")
+          ->check(CLI::IsMember({"transpose", "skip"}));
+  melody_flags->options[3] =
+      import_command
+          ->add_option("--max-rest-steps", import_options->max_rest_steps,
+                       "Melody: a longer rest splits the melody into fragments (default 16)")
+          ->check(CLI::Range(0, 1 << 20));
+  melody_flags->options[4] =
+      import_command
+          ->add_option("--min-events", import_options->min_events,
+                       "Melody: fragments of fewer steps are dropped (default 32)")
+          ->check(CLI::Range(2, 1 << 20));
+  import_command->callback([import_options, midi_flags, melody_flags, &action] {
+    action = [import_options, midi_flags, melody_flags] {
+      return run_import(*import_options, *midi_flags, *melody_flags);
+    };
   });
 
   auto inspect_file = std::make_shared<std::string>();

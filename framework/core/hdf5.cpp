@@ -294,6 +294,12 @@ void Writer::write_i64(const std::string& path, std::span<const int64_t> values)
                 H5T_NATIVE_INT64, values.empty() ? nullptr : values.data());
 }
 
+void Writer::write_i16(const std::string& path, std::span<const int16_t> values) const {
+  const int64_t dims[1] = {static_cast<int64_t>(values.size())};
+  write_dataset(*this, file_, path, H5T_STD_I16LE, simple_space(dims), H5P_DEFAULT,
+                H5T_NATIVE_INT16, values.empty() ? nullptr : values.data());
+}
+
 void Writer::write_u8_deflated(const std::string& path, std::span<const int64_t> dims,
                                std::span<const uint8_t> values, int64_t chunk_rows,
                                unsigned deflate_level) const {

@@ -49,6 +49,8 @@ class Writer {
                  std::span<const float> values) const;
   // int64 [values.size()], contiguous.
   void write_i64(const std::string& path, std::span<const int64_t> values) const;
+  // int16 [n], contiguous.
+  void write_i16(const std::string& path, std::span<const int16_t> values) const;
   // uint8, shape `dims` (rank >= 1, row-major `values`), in chunks of min(max(dims[0], 1),
   // chunk_rows) rows compressed with deflate at `deflate_level`; dims[0] is unlimited.
   void write_u8_deflated(const std::string& path, std::span<const int64_t> dims,

@@ -21,6 +21,17 @@
 //                                                           offsets[i+1] - 1 of rolls
 //     names                   string [sequences]            where each sequence came from
 //
+// A melody token dataset (data/melody.hpp) has the same root attributes plus
+//     kind                    string  "tokens" (absent = "piano_roll", every older file)
+//     vocabulary              string  the class names in id order, "NO_EVENT,NOTE_OFF,NOTE_ON(48),
+//                                     ..."; must match lowest_pitch and num_pitches (the NOTE_ON
+//                                     pitches); frames_per_quarter is the grid's steps per quarter
+//   /train, /valid, /test     attributes sequences (int64), events (int64)
+//     events                  int16  [events]            class ids 0 .. num_pitches + 1
+//     offsets                 int64  [sequences + 1]     sequence i is events offsets[i] to
+//                                                        offsets[i+1] - 1
+//     names                   string [sequences]         "<file>#<fragment>"
+//
 // Every sequence has at least one frame. Files are written to a temporary name and renamed, so a
 // dataset file is complete or absent. Reading validates format, version, shapes and counts and
 // throws InputError naming the file and what is wrong. HDF5 is reached through core/hdf5.hpp.
@@ -34,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/melody.hpp"
 #include "data/piano_roll.hpp"
 
 namespace cadenza {
@@ -45,7 +57,11 @@ inline constexpr std::array<std::string_view, 3> kSplitNames = {"train", "valid"
 // Index of "train", "valid" or "test" in kSplitNames; ConfigError naming the valid names otherwise.
 int split_index(std::string_view split);
 
+inline constexpr std::string_view kPianoRollKind = "piano_roll";
+inline constexpr std::string_view kTokensKind = "tokens";
+
 struct DatasetInfo {
+  std::string kind = std::string(kPianoRollKind);  // "piano_roll" or "tokens"
   std::string name;
   std::string source;
   std::string source_sha256;
@@ -80,7 +96,7 @@ struct Dataset {
 
 struct SplitCounts {
   int64_t sequences = 0;
-  int64_t frames = 0;
+  int64_t frames = 0;  // events, in a token dataset
 };
 
 // What a dataset file says about itself, read without loading any rolls.
@@ -90,6 +106,30 @@ struct DatasetHeader {
   std::array<SplitCounts, 3> counts;
 };
 
+// The melody event sequences of one split stored back to back: sequence i is events
+// [offsets[i], offsets[i+1]).
+struct SplitTokens {
+  std::vector<int16_t> events;
+  std::vector<int64_t> offsets = {0};
+  std::vector<std::string> names;
+
+  int64_t sequences() const { return static_cast<int64_t>(offsets.size()) - 1; }
+  int64_t total_events() const { return offsets.back(); }
+  int64_t length(int64_t sequence) const { return offsets[sequence + 1] - offsets[sequence]; }
+  std::span<const int16_t> sequence(int64_t sequence) const;
+  // Appends `events` (at least one) under `name`.
+  void append(std::span<const int16_t> events, std::string name);
+};
+
+// A "tokens" dataset: info.kind == "tokens", info.lowest_pitch and info.num_pitches give the
+// vocabulary (melody_vocabulary).
+struct TokenDataset {
+  DatasetInfo info;
+  std::array<SplitTokens, 3> splits;  // in kSplitNames order
+};
+
+MelodyVocabulary melody_vocabulary(const DatasetInfo& info);
+
 // Writes `dataset` to `path` atomically; info.created_by is set to "cadenza <version>". Throws
 // InputError when the dataset is inconsistent (shapes, offsets, names) and Error on I/O failure.
 void write_dataset(const std::filesystem::path& path, const Dataset& dataset);
@@ -98,5 +138,11 @@ DatasetHeader read_dataset_header(const std::filesystem::path& path);
 // Loads one split ("train", "valid" or "test") into memory.
 SplitRolls read_split(const std::filesystem::path& path, std::string_view split);
 Dataset read_dataset(const std::filesystem::path& path);
+
+// As write_dataset, for token datasets; InputError when an event is outside the vocabulary.
+void write_token_dataset(const std::filesystem::path& path, const TokenDataset& dataset);
+// Reads a token dataset, validated: kind, vocabulary, shapes, offsets, every event in range.
+// InputError naming the file, the key and the value otherwise.
+TokenDataset read_token_dataset(const std::filesystem::path& path);
 
 }  // namespace cadenza

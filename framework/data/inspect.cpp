@@ -113,4 +113,44 @@ std::string format_inspection(const DatasetInfo& info,
   return out;
 }
 
+std::string format_token_inspection(const TokenDataset& dataset) {
+  const auto& info = dataset.info;
+  const MelodyVocabulary vocabulary = melody_vocabulary(info);
+  std::string out = fmt::format(
+      "name                {}\nsource              {}\nsource sha256       {}\n"
+      "kind                tokens, {} steps per quarter note\n"
+      "vocabulary          {} classes: NO_EVENT, NOTE_OFF, NOTE_ON {}..{} ({}..{})\n",
+      info.name, info.source, info.source_sha256, info.frames_per_quarter, vocabulary.size(),
+      info.lowest_pitch, info.lowest_pitch + info.num_pitches - 1, pitch_name(info.lowest_pitch),
+      pitch_name(info.lowest_pitch + info.num_pitches - 1));
+  out +=
+      fmt::format("{:<6} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n", "split", "sequences",
+                  "events", "shortest", "longest", "note_on", "note_off", "no_event", "pitches");
+  for (size_t s = 0; s < kSplitNames.size(); ++s) {
+    const SplitTokens& split = dataset.splits[s];
+    int64_t shortest = 0, longest = 0;
+    for (int64_t i = 0; i < split.sequences(); ++i) {
+      shortest = i == 0 ? split.length(i) : std::min(shortest, split.length(i));
+      longest = std::max(longest, split.length(i));
+    }
+    std::array<int64_t, 3> counts{};  // NOTE_ON, NOTE_OFF, NO_EVENT
+    int lowest = 128, highest = -1;
+    for (const int16_t event : split.events) {
+      if (vocabulary.is_note_on(event)) {
+        ++counts[0];
+        lowest = std::min(lowest, vocabulary.pitch_of(event));
+        highest = std::max(highest, vocabulary.pitch_of(event));
+      } else {
+        ++counts[event == kNoteOff ? 1 : 2];
+      }
+    }
+    const double total = std::max<double>(1.0, static_cast<double>(split.total_events()));
+    out += fmt::format("{:<6} {:>9} {:>9} {:>8} {:>8} {:>8.4f} {:>8.4f} {:>8.4f} {:>7}\n",
+                       kSplitNames[s], split.sequences(), split.total_events(), shortest, longest,
+                       counts[0] / total, counts[1] / total, counts[2] / total,
+                       highest < 0 ? std::string("-") : fmt::format("{}..{}", lowest, highest));
+  }
+  return out;
+}
+
 }  // namespace cadenza

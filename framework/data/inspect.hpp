@@ -33,6 +33,11 @@ SplitStatistics compute_split_statistics(const SplitRolls& split);
 std::string format_inspection(const DatasetInfo& info,
                               const std::array<SplitStatistics, 3>& statistics);
 
+// The report of a token dataset: header (name, source, sha256, steps per quarter, vocabulary
+// size and pitch range), then per split sequences, events, shortest, longest, the shares of
+// NOTE_ON, NOTE_OFF and NO_EVENT steps and the lowest and highest pitch played.
+std::string format_token_inspection(const TokenDataset& dataset);
+
 // "C4" for 60, "A0" for 21.
 std::string pitch_name(int midi_pitch);
 

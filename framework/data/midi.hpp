@@ -101,6 +101,21 @@ struct PianoRollOptions {
 PianoRoll midi_to_piano_roll(const MidiFile& midi, const PianoRollOptions& options,
                              int64_t* dropped_out_of_range = nullptr);
 
+// A note on the frame grid, quantised exactly as midi_to_piano_roll quantises it: frames
+// [first_frame, end_frame), end_frame >= first_frame + 1.
+struct FrameNote {
+  int64_t first_frame = 0;
+  int64_t end_frame = 0;
+  int pitch = 0;
+  int channel = 0;
+  int track = 0;
+};
+
+// Every note of `midi` (drums included, in midi.notes order) on a grid of frames_per_quarter
+// frames per quarter note. Throws ConfigError for an invalid resolution and InputError for a note
+// ending beyond kMaxPianoRollFrames or a division that cannot be converted.
+std::vector<FrameNote> quantise_notes(const MidiFile& midi, int frames_per_quarter);
+
 // A note per maximal run of active frames in each column, on one track, channel 0.
 // The notes go on track 1 after an empty conductor track 0 (tempo, 4/4), ticks_per_quarter is
 // the smallest multiple of frames_per_quarter >= 480, so midi_to_piano_roll gives `roll` back

@@ -39,10 +39,7 @@ std::string pitch_range_text(const PianoRollOptions& roll) {
   return fmt::format("pitch range {}..{}", roll.lowest_pitch, roll.lowest_pitch + roll.pitches - 1);
 }
 
-}  // namespace
-
-void validate_midi_import_options(const MidiImportOptions& options) {
-  const auto& ratios = options.split_ratios;
+void validate_split_ratios(const std::array<double, 3>& ratios) {
   const bool negative = std::any_of(ratios.begin(), ratios.end(),
                                     [](double r) { return !(r >= 0.0) || !std::isfinite(r); });
   if (negative || ratios[0] + ratios[1] + ratios[2] <= 0.0) {
@@ -51,6 +48,18 @@ void validate_midi_import_options(const MidiImportOptions& options) {
                     "(e.g. 0.8,0.1,0.1)",
                     ratios[0], ratios[1], ratios[2]));
   }
+}
+
+std::string source_name(const std::filesystem::path& folder) {
+  std::string source = folder.lexically_normal().filename().string();
+  if (source.empty()) source = folder.lexically_normal().parent_path().filename().string();
+  return source;
+}
+
+}  // namespace
+
+void validate_midi_import_options(const MidiImportOptions& options) {
+  validate_split_ratios(options.split_ratios);
   const auto& roll = options.roll;
   if (roll.frames_per_quarter < 1 || roll.frames_per_quarter > 960) {
     throw ConfigError(fmt::format("resolution {}: frames per quarter note must be in 1..960",
@@ -84,9 +93,7 @@ MidiImportReport import_midi_folder(const std::filesystem::path& folder,
   MidiImportReport report;
   auto& info = report.dataset.info;
   info.name = options.name;
-  info.source = folder.lexically_normal().filename().string();
-  if (info.source.empty())
-    info.source = folder.lexically_normal().parent_path().filename().string();
+  info.source = source_name(folder);
   info.frames_per_quarter = options.roll.frames_per_quarter;
   info.lowest_pitch = options.roll.lowest_pitch;
   info.num_pitches = options.roll.pitches;
@@ -142,6 +149,51 @@ MidiImportReport import_midi_folder(const std::filesystem::path& folder,
     report.notes_out_of_range += dropped;
     ++report.files_imported;
     report.dataset.splits[split_for_file(file, options.split_ratios)].append(roll, file);
+  }
+  info.source_sha256 = sha256_hex(manifest);
+  return report;
+}
+
+MelodyImportReport import_melody_folder(const std::filesystem::path& folder,
+                                        const MelodyImportOptions& options,
+                                        const std::function<void(const SkippedFile&)>& on_skip) {
+  validate_split_ratios(options.split_ratios);
+  validate_melody_options(options.melody);
+  const auto relative_paths = files_under(folder);
+  MelodyImportReport report;
+  auto& info = report.dataset.info;
+  info.kind = std::string(kTokensKind);
+  info.name = options.name;
+  info.source = source_name(folder);
+  info.frames_per_quarter = options.melody.steps_per_quarter;
+  info.lowest_pitch = options.melody.vocabulary.lowest_pitch;
+  info.num_pitches = options.melody.vocabulary.pitches;
+
+  std::string manifest;
+  for (const auto& relative : relative_paths) {
+    const std::string file = relative.generic_string();
+    const auto full_path = folder / relative;
+    manifest += fmt::format("{}\t{}\n", file, sha256_file_hex(full_path));
+    ++report.files_seen;
+    MelodyExtraction melody;
+    try {
+      melody = extract_melody(read_midi(full_path), options.melody);
+    } catch (const InputError& e) {
+      melody.skip_reason = fmt::format("not a readable MIDI file: {}", e.what());
+    }
+    if (melody.fragments.empty()) {
+      report.skipped.push_back({file, melody.skip_reason});
+      if (on_skip) on_skip(report.skipped.back());
+      continue;
+    }
+    ++report.files_imported;
+    report.notes_dropped_polyphony += melody.notes_dropped_polyphony;
+    report.notes_transposed += melody.notes_transposed;
+    report.fragments_too_short += melody.fragments_too_short;
+    auto& split = report.dataset.splits[split_for_file(file, options.split_ratios)];
+    for (size_t f = 0; f < melody.fragments.size(); ++f) {
+      split.append(melody.fragments[f], fmt::format("{}#{}", file, f));
+    }
   }
   info.source_sha256 = sha256_hex(manifest);
   return report;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/dataset.hpp"
+#include "data/melody.hpp"
 #include "data/midi.hpp"
 
 namespace cadenza {
@@ -49,5 +50,29 @@ int split_for_file(std::string_view relative_path, const std::array<double, 3>& 
 MidiImportReport import_midi_folder(const std::filesystem::path& folder,
                                     const MidiImportOptions& options,
                                     const std::function<void(const SkippedFile&)>& on_skip = {});
+
+struct MelodyImportOptions {
+  MelodyOptions melody;  // grid, pitch range, voice, range policy, rest split, minimum length
+  std::array<double, 3> split_ratios = {0.8, 0.1, 0.1};
+  std::string name;
+};
+
+struct MelodyImportReport {
+  TokenDataset dataset;
+  int64_t files_seen = 0;
+  int64_t files_imported = 0;
+  std::vector<SkippedFile> skipped;
+  int64_t notes_dropped_polyphony = 0;  // in imported files: removed by the highest-note rule
+  int64_t notes_transposed = 0;         // in imported files: moved by octaves into the range
+  int64_t fragments_too_short = 0;      // in imported files: dropped by min_events
+};
+
+// Imports the melody of every file under `folder` (data/melody.hpp, extract_melody): each
+// fragment becomes one sequence "<relative path>#<fragment>", every fragment of a file in the
+// split split_for_file gives the file. Throws ConfigError for invalid options and InputError
+// when `folder` is not a readable directory.
+MelodyImportReport import_melody_folder(
+    const std::filesystem::path& folder, const MelodyImportOptions& options,
+    const std::function<void(const SkippedFile&)>& on_skip = {});
 
 }  // namespace cadenza

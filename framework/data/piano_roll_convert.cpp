@@ -114,6 +114,30 @@ class TickToFrame {
 
 }  // namespace
 
+std::vector<FrameNote> quantise_notes(const MidiFile& midi, int frames_per_quarter) {
+  validate_frames_per_quarter(frames_per_quarter);
+  const TickToFrame to_frame(midi, frames_per_quarter);
+  std::vector<FrameNote> notes;
+  notes.reserve(midi.notes.size());
+  for (const MidiNote& note : midi.notes) {
+    if (note.start_tick < 0 || note.end_tick <= note.start_tick) {
+      throw InputError(
+          fmt::format("note of pitch {} spans ticks [{}, {}) (expected 0 <= start < end)",
+                      note.pitch, note.start_tick, note.end_tick));
+    }
+    const int64_t first_frame = to_frame(note.start_tick);
+    const int64_t end_frame = std::max(to_frame(note.end_tick), first_frame + 1);
+    if (end_frame > kMaxPianoRollFrames) {
+      throw InputError(fmt::format(
+          "note at ticks [{}, {}) ends at frame {} with {} frames per quarter; at "
+          "most {} frames are allowed",
+          note.start_tick, note.end_tick, end_frame, frames_per_quarter, kMaxPianoRollFrames));
+    }
+    notes.push_back({first_frame, end_frame, note.pitch, note.channel, note.track});
+  }
+  return notes;
+}
+
 PianoRoll midi_to_piano_roll(const MidiFile& midi, const PianoRollOptions& options,
                              int64_t* dropped_out_of_range) {
   validate_frames_per_quarter(options.frames_per_quarter);

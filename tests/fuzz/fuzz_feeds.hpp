@@ -100,7 +100,14 @@ inline void feed_config(Bytes input, const std::filesystem::path& scratch) {
 inline void feed_dataset(Bytes input, const std::filesystem::path& scratch) {
   const auto path = scratch / "dataset.h5";
   write_input(path, as_text(input));
-  expect_hdf5_closed([&] { read_dataset(path); });
+  // As `cadenza data inspect` does: the kind attribute picks the piano-roll or the token reader.
+  expect_hdf5_closed([&] {
+    if (read_dataset_header(path).info.kind == kTokensKind) {
+      read_token_dataset(path);
+    } else {
+      read_dataset(path);
+    }
+  });
 }
 
 inline void feed_checkpoint(Bytes input, const std::filesystem::path& scratch) {
