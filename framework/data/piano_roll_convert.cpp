@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 #include "core/error.hpp"
 #include "data/midi.hpp"
@@ -114,25 +115,42 @@ class TickToFrame {
 
 }  // namespace
 
+namespace {
+
+// Throws InputError for a note whose ticks do not span a positive interval from 0 on.
+void check_note_ticks(const MidiNote& note) {
+  if (note.start_tick < 0 || note.end_tick <= note.start_tick) {
+    throw InputError(
+        fmt::format("note of pitch {} spans ticks [{}, {}) (expected 0 <= start < end)", note.pitch,
+                    note.start_tick, note.end_tick));
+  }
+}
+
+// The frames [first, end) of `note` on the grid of `to_frame`, at least one frame long. Throws
+// InputError when it ends beyond kMaxPianoRollFrames.
+std::pair<int64_t, int64_t> note_frames(const MidiNote& note, const TickToFrame& to_frame,
+                                        int frames_per_quarter) {
+  const int64_t first_frame = to_frame(note.start_tick);
+  const int64_t end_frame = std::max(to_frame(note.end_tick), first_frame + 1);
+  if (end_frame > kMaxPianoRollFrames) {
+    throw InputError(fmt::format(
+        "note at ticks [{}, {}) ends at frame {} with {} frames per quarter; at most {} frames "
+        "are allowed",
+        note.start_tick, note.end_tick, end_frame, frames_per_quarter, kMaxPianoRollFrames));
+  }
+  return {first_frame, end_frame};
+}
+
+}  // namespace
+
 std::vector<FrameNote> quantise_notes(const MidiFile& midi, int frames_per_quarter) {
   validate_frames_per_quarter(frames_per_quarter);
   const TickToFrame to_frame(midi, frames_per_quarter);
   std::vector<FrameNote> notes;
   notes.reserve(midi.notes.size());
   for (const MidiNote& note : midi.notes) {
-    if (note.start_tick < 0 || note.end_tick <= note.start_tick) {
-      throw InputError(
-          fmt::format("note of pitch {} spans ticks [{}, {}) (expected 0 <= start < end)",
-                      note.pitch, note.start_tick, note.end_tick));
-    }
-    const int64_t first_frame = to_frame(note.start_tick);
-    const int64_t end_frame = std::max(to_frame(note.end_tick), first_frame + 1);
-    if (end_frame > kMaxPianoRollFrames) {
-      throw InputError(fmt::format(
-          "note at ticks [{}, {}) ends at frame {} with {} frames per quarter; at "
-          "most {} frames are allowed",
-          note.start_tick, note.end_tick, end_frame, frames_per_quarter, kMaxPianoRollFrames));
-    }
+    check_note_ticks(note);
+    const auto [first_frame, end_frame] = note_frames(note, to_frame, frames_per_quarter);
     notes.push_back({first_frame, end_frame, note.pitch, note.channel, note.track});
   }
   return notes;
@@ -154,26 +172,13 @@ PianoRoll midi_to_piano_roll(const MidiFile& midi, const PianoRollOptions& optio
   int64_t frames = 0;
   for (const MidiNote& note : midi.notes) {
     if (options.exclude_drums && note.channel == 9) continue;
-    if (note.start_tick < 0 || note.end_tick <= note.start_tick) {
-      throw InputError(
-          fmt::format("note of pitch {} spans ticks [{}, {}) (expected 0 <= start < "
-                      "end)",
-                      note.pitch, note.start_tick, note.end_tick));
-    }
+    check_note_ticks(note);
     const int column = note.pitch - options.lowest_pitch;
     if (column < 0 || column >= options.pitches) {
       ++dropped;
       continue;
     }
-    const int64_t first_frame = to_frame(note.start_tick);
-    const int64_t end_frame = std::max(to_frame(note.end_tick), first_frame + 1);
-    if (end_frame > kMaxPianoRollFrames) {
-      throw InputError(
-          fmt::format("note at ticks [{}, {}) ends at frame {} with {} frames per "
-                      "quarter; piano rolls hold at most {} frames",
-                      note.start_tick, note.end_tick, end_frame, options.frames_per_quarter,
-                      kMaxPianoRollFrames));
-    }
+    const auto [first_frame, end_frame] = note_frames(note, to_frame, options.frames_per_quarter);
     spans.push_back({first_frame, end_frame, column});
     frames = std::max(frames, end_frame);
   }
