@@ -6,6 +6,7 @@
 // the lbr-GRU's extra recurrent bias are not counted.
 #include <benchmark/benchmark.h>
 
+#include "core/engine.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 #include "nn/attention.hpp"
@@ -41,6 +42,38 @@ void BM_gemm_sgemm(benchmark::State& state) {
   set_gflops(state, 2.0 * static_cast<double>(m * n * k));
 }
 BENCHMARK(BM_gemm_sgemm)
+    ->Args({4096, 1024, 512})
+    ->Args({4096, 2048, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// bf16 reference: C [M, N] f32 = A [M, K] bf16 x B [K, N] bf16 through oneDNN's matmul primitive
+// (its brgemm kernels, AMX where the CPU has it), the shapes of BM_gemm_sgemm. B is reordered
+// once into the layout the primitive chose, as the bf16 LSTM keeps its weights.
+void BM_gemm_bf16(benchmark::State& state) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  const dnnl::memory::desc a_desc({m, k}, dt::bf16, tag::ab);
+  const dnnl::memory::desc c_desc({m, n}, dt::f32, tag::ab);
+  const dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(a_desc, dnnl::memory::desc({k, n}, dt::bf16, tag::any), c_desc),
+      cpu_engine());
+  const Tensor a32 = random_tensor({m, k}, 1), b32 = random_tensor({k, n}, 2);
+  dnnl::memory a(a_desc, cpu_engine()), b(pd.weights_desc(), cpu_engine());
+  dnnl::memory c(c_desc, cpu_engine());
+  dnnl::memory a32_memory = a32.memory(), b32_memory = b32.memory();
+  dnnl::reorder(a32_memory, a).execute(cpu_stream(), a32_memory, a);
+  dnnl::reorder(b32_memory, b).execute(cpu_stream(), b32_memory, b);
+  const dnnl::matmul matmul(pd);
+  for (auto _ : state) {
+    matmul.execute(cpu_stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    cpu_stream().wait();
+    benchmark::DoNotOptimize(c.get_data_handle());
+  }
+  set_gflops(state, 2.0 * static_cast<double>(m * n * k));
+}
+BENCHMARK(BM_gemm_bf16)
     ->Args({4096, 1024, 512})
     ->Args({4096, 2048, 1024})
     ->UseRealTime()
