@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -184,6 +185,8 @@ void Attention::attend_backward(const AttentionTape& tape, AttentionKeys& keys,
     diff_hidden_.reset({batch, length, a});
     diff_pre_.reset({batch, length, a});
     diff_scores_step_.reset({batch, length, 1});
+    Tensor ones({1, length, 1});
+    std::fill(ones.values().begin(), ones.values().end(), 1.0f);
     for (int64_t t = 0; t < steps; ++t) {
       const float* hidden_t = tape.hidden.data() + t * batch * length * a;
       const memory hidden_mem = view({batch, length, a}, {length * a, a, 1}, hidden_t);
@@ -196,9 +199,11 @@ void Attention::attend_backward(const AttentionTape& tape, AttentionKeys& keys,
       primitives_.eltwise_backward(algorithm::eltwise_tanh_use_dst_for_bwd, diff_hidden_.memory(),
                                    hidden_mem, diff_pre_.memory());
       primitives_.reorder(diff_pre_.memory(), keys.diff_projected.memory(), true);
-      primitives_.reduce_sum(
-          diff_pre_.memory(),
-          view({batch, 1, a}, {a, a, 1}, diff_query_projection_.data() + t * batch * a));
+      // d query projection [B, A, 1] = d pre^T [B, A, S] x ones [1, S, 1], a matmul: oneDNN
+      // 2.6's reduction primitive runs its reference kernel here (ref:any), most of the step
+      primitives_.matmul(
+          view({batch, a, length}, {length * a, 1, a}, diff_pre_.data()), ones.memory(),
+          view({batch, a, 1}, {a, 1, 1}, diff_query_projection_.data() + t * batch * a));
       // d v [A, 1] += hidden^T [A, B*S] x d scores [B*S, 1]
       primitives_.matmul(view({a, batch * length}, {1, a}, hidden_t),
                          view({batch * length, 1}, {1, 1}, diff_scores_step_.data()),
