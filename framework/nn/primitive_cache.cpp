@@ -146,15 +146,6 @@ void PrimitiveCache::softmax_backward(const memory& diff_dst, const memory& dst,
   run(entry, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DST, dst}, {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
-void PrimitiveCache::reduce_sum(const memory& src, const memory& dst) {
-  Entry& entry = get(Op::reduce, {src.get_desc(), dst.get_desc()}, {}, [&] {
-    dnnl::reduction::desc d(algorithm::reduction_sum, src.get_desc(), dst.get_desc(), 0.0f, 0.0f);
-    return dnnl::reduction(
-        dnnl::reduction::primitive_desc(d, user_scratchpad_attr(), cpu_engine()));
-  });
-  run(entry, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-}
-
 void PrimitiveCache::concat(const std::vector<memory>& sources, const memory& dst, int axis) {
   std::vector<memory::desc> descs;
   for (const memory& m : sources)

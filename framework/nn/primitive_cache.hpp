@@ -47,9 +47,6 @@ class PrimitiveCache {
   // dst = the sources joined along `axis` (dst's descriptor gives the full shape).
   void concat(const std::vector<dnnl::memory>& sources, const dnnl::memory& dst, int axis);
 
-  // dst = sum of src over the dimensions where dst has size 1.
-  void reduce_sum(const dnnl::memory& src, const dnnl::memory& dst);
-
   std::size_t size() const { return entries_.size(); }
 
  private:
@@ -61,7 +58,6 @@ class PrimitiveCache {
     eltwise_bwd,
     softmax_fwd,
     softmax_bwd,
-    reduce,
     concat
   };
   struct Entry {
