@@ -58,6 +58,10 @@ for name in "$@"; do
     echo "study: $name stopped with exit $status; rerun to resume" >&2
     exit "$status"
   fi
+  # A search without confirmation runs has only its trials to compare.
+  if [[ -f $folder/search.json && ! -d $folder/confirm ]]; then
+    folder=$folder/runs
+  fi
   "$cadenza" compare "$folder" --metrics nll,acc,f1 > /dev/null
   echo "study: $name done ($(date -u +%FT%TZ)), records in $folder"
 done
