@@ -37,11 +37,11 @@ void add_eval_command(CLI::App& app, Action& action) {
       const auto& config = opened.config.config;
       ThreadScope scope(resolve_thread_budget(config.threads.compute, 0, available_cores()));
       const Dataset dataset = load_dataset(config.data.dataset, config.data.root);
-      auto model = build_model(config.model, dataset.info.num_pitches, config.data.context_frames,
-                               config.data.target_frames);
+      auto model = build_model(config.model, frame_width(dataset.info), config.data.context_frames,
+                               config.data.target_frames, frame_output(dataset.info));
       restore_parameters(checkpoint.contents.params, model->parameters(), checkpoint.path.string());
       model->set_training(false);
-      FrameMetrics metrics;
+      FrameMetrics metrics(model->frame_output());
       model->evaluate(dataset.splits[static_cast<size_t>(split_index(options->split))],
                       config.data.eval_batch_size,
                       [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
@@ -59,11 +59,20 @@ void add_eval_command(CLI::App& app, Action& action) {
               : fs::path(checkpoint.path.string() + fmt::format(".eval-{}.json", options->split));
       write_file_atomic(out, result.dump(2) + "\n");
       std::cout << result.dump() << "\n";
-      fmt::print(stderr,
-                 "{} nll {:.4f} acc {:.4f} precision {:.4f} recall {:.4f} f1 {:.4f} ({} frames); "
-                 "written to {}\n",
-                 options->split, metrics.nll(), metrics.accuracy(), metrics.precision(),
-                 metrics.recall(), metrics.f1(), metrics.frames(), out.string());
+      if (model->frame_output() == FrameOutput::kCategorical) {
+        fmt::print(stderr,
+                   "{} nll {:.4f} perplexity {:.3f} acc {:.4f} event_accuracy {:.4f} "
+                   "no_event_accuracy {:.4f} ({} events); written to {}\n",
+                   options->split, metrics.nll(), metrics.perplexity(), metrics.accuracy(),
+                   metrics.event_accuracy(), metrics.no_event_accuracy(), metrics.frames(),
+                   out.string());
+      } else {
+        fmt::print(stderr,
+                   "{} nll {:.4f} acc {:.4f} precision {:.4f} recall {:.4f} f1 {:.4f} ({} "
+                   "frames); written to {}\n",
+                   options->split, metrics.nll(), metrics.accuracy(), metrics.precision(),
+                   metrics.recall(), metrics.f1(), metrics.frames(), out.string());
+      }
       return 0;
     };
   });

@@ -1,5 +1,6 @@
 // `cadenza generate RUN_DIR|CHECKPOINT [--primer SPEC] [--frames N] [--samples K] [--seed S]
-// [--temperature T] [--max-polyphony M] [--min-notes N] [--out DIR] [--wav] [--stats] ...`:
+// [--temperature T] [--max-polyphony M] [--min-notes N] [--top-k K] [--top-p P] [--out DIR]
+// [--wav] [--stats] ...`:
 // music from a trained model (generate/session.hpp).
 #include <memory>
 
@@ -31,7 +32,7 @@ void add_generate_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   command
       ->add_option("--temperature", options->temperature,
-                   "Divides the logits before the Bernoulli draws (< 1 sharper, > 1 flatter)")
+                   "Divides the logits before the draws (< 1 sharper, > 1 flatter)")
       ->capture_default_str();
   command
       ->add_option("--max-polyphony", options->max_polyphony,
@@ -41,6 +42,15 @@ void add_generate_command(CLI::App& app, Action& action) {
   command
       ->add_option("--min-notes", options->min_notes,
                    "At least this many keys per generated frame, adding the most probable")
+      ->capture_default_str();
+  command
+      ->add_option("--top-k", options->top_k,
+                   "Token models: draw from the K most probable events only (0 = all)")
+      ->capture_default_str();
+  command
+      ->add_option("--top-p", options->top_p,
+                   "Token models: draw from the most probable events up to this total "
+                   "probability (nucleus sampling; 1 = all)")
       ->capture_default_str();
   command->add_option("--out", options->out,
                       "Output folder (default RUN_DIR/generated/seed-S, or CHECKPOINT.generated/"

@@ -30,7 +30,8 @@ struct DataConfig {
   void visit(V& v) {
     v.key("dataset", dataset, Choices{},
           "JSB_Chorales | Nottingham | MuseData | Piano_midi (located as described under "
-          "data.root), or the path of a cadenza .h5 dataset");
+          "data.root), Nottingham_melody (the melody events cadenza data import --melody makes, "
+          "found the same way), or the path of a cadenza .h5 dataset (piano roll or tokens)");
     v.key("root", root, Choices{},
           "Folder searched first for datasets; then $CADENZA_DATA, ../shared/datasets, "
           "datasets/cache");

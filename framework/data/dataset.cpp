@@ -239,6 +239,26 @@ MelodyVocabulary melody_vocabulary(const DatasetInfo& info) {
   return MelodyVocabulary{info.lowest_pitch, info.num_pitches};
 }
 
+int frame_width(const DatasetInfo& info) {
+  return info.kind == kTokensKind ? melody_vocabulary(info).size() : info.num_pitches;
+}
+
+Dataset one_hot_dataset(const TokenDataset& tokens) {
+  Dataset dataset;
+  dataset.info = tokens.info;
+  const int classes = frame_width(tokens.info);
+  for (size_t s = 0; s < kSplitNames.size(); ++s) {
+    const SplitTokens& source = tokens.splits[s];
+    SplitRolls& rolls = dataset.splits[s];
+    rolls.pitches = classes;
+    for (int64_t sequence = 0; sequence < source.sequences(); ++sequence) {
+      rolls.append(one_hot_roll(source.sequence(sequence), melody_vocabulary(tokens.info)),
+                   source.names[static_cast<size_t>(sequence)]);
+    }
+  }
+  return dataset;
+}
+
 std::span<const int16_t> SplitTokens::sequence(int64_t sequence) const {
   return std::span<const int16_t>(events).subspan(static_cast<size_t>(offsets[sequence]),
                                                   static_cast<size_t>(length(sequence)));

@@ -130,6 +130,16 @@ struct TokenDataset {
 
 MelodyVocabulary melody_vocabulary(const DatasetInfo& info);
 
+// The columns of the frames a model reads and predicts: info.num_pitches keys for a piano roll,
+// the vocabulary's num_pitches + 2 classes for tokens.
+int frame_width(const DatasetInfo& info);
+
+// A token dataset as one-hot rolls, so that the loader, every model and evaluation take it as they
+// take piano rolls: each event becomes a frame [vocabulary size] with a single 1 at its id. info
+// is kept (kind "tokens"), which tells the models to score frames with a softmax over the classes
+// (models/model.hpp, frame_output).
+Dataset one_hot_dataset(const TokenDataset& tokens);
+
 // Writes `dataset` to `path` atomically; info.created_by is set to "cadenza <version>". Throws
 // InputError when the dataset is inconsistent (shapes, offsets, names) and Error on I/O failure.
 void write_dataset(const std::filesystem::path& path, const Dataset& dataset);

@@ -228,7 +228,7 @@ Batch Loader::assemble(const Plan& plan) const {
   const auto fill = [&](FrameBlock& block, int64_t b, const uint8_t* first, int64_t count,
                         int shift) {
     write_transposed_frames(first, count, pitches, shift, block.frames.data() + b * pitches,
-                            batch_size * pitches);
+                            batch_size * pitches, options_.fixed_columns);
     for (int64_t t = 0; t < count; ++t)
       block.mask[static_cast<size_t>(t * batch_size + b)] = 1.0f;
   };
@@ -236,10 +236,13 @@ Batch Loader::assemble(const Plan& plan) const {
   for (int64_t b = 0; b < batch_size; ++b) {
     const int64_t id = plan.sample_ids[static_cast<size_t>(b)];
     const SampleSpan& span = samples_[static_cast<size_t>(id)];
-    const int shift = draw_transpose(derive_key(options_.seed, static_cast<uint64_t>(plan.epoch),
-                                                static_cast<uint64_t>(id), kAugmentTag),
-                                     options_.max_transpose);
+    const PhiloxKey key = derive_key(options_.seed, static_cast<uint64_t>(plan.epoch),
+                                     static_cast<uint64_t>(id), kAugmentTag);
     const uint8_t* first = split_->sequence_cells(span.sequence).data() + span.start * pitches;
+    const int shift = options_.fixed_columns == 0
+                          ? draw_transpose(key, options_.max_transpose)
+                          : draw_transpose_in_range(key, options_.max_transpose, first, span.frames,
+                                                    pitches, options_.fixed_columns);
     if (segments) {
       fill(batch.inputs, b, first, options_.context_frames, shift);
       fill(batch.targets, b, first + options_.context_frames * pitches,

@@ -46,6 +46,10 @@ struct LoaderOptions {
   int64_t context_frames = 32;  // kSegments
   int64_t target_frames = 32;   // kSegments
   int max_transpose = 0;        // transpose each sample by k in [-n, n] semitones; 0 = off
+  // Token rolls: the leading non-pitch columns (NO_EVENT, NOTE_OFF), left in place; a sample's
+  // shift is then drawn among those that keep all its notes in range (data/augment.hpp). 0 for
+  // piano rolls, whose notes shifted out of range are dropped.
+  int fixed_columns = 0;
   bool shuffle = true;
   uint64_t seed = 1;
   int threads = 0;   // 0 = build batches inline in next(); n >= 1 = oneTBB pipeline of n threads

@@ -241,4 +241,54 @@ std::vector<MelodyNote> melody_notes(std::span<const int16_t> events,
   return notes;
 }
 
+PianoRoll one_hot_roll(std::span<const int16_t> events, const MelodyVocabulary& vocabulary) {
+  PianoRoll roll;
+  roll.frames = static_cast<int64_t>(events.size());
+  roll.pitches = vocabulary.size();
+  roll.lowest_pitch = vocabulary.lowest_pitch;
+  roll.cells.assign(events.size() * static_cast<size_t>(roll.pitches), 0);
+  for (size_t step = 0; step < events.size(); ++step) {
+    if (events[step] < 0 || events[step] >= vocabulary.size()) {
+      throw InputError(fmt::format("melody event {} at step {} is outside the vocabulary 0..{}",
+                                   events[step], step, vocabulary.size() - 1));
+    }
+    roll.cells[step * static_cast<size_t>(roll.pitches) + static_cast<size_t>(events[step])] = 1;
+  }
+  return roll;
+}
+
+std::vector<int16_t> one_hot_events(const PianoRoll& roll, const MelodyVocabulary& vocabulary) {
+  if (roll.pitches != vocabulary.size()) {
+    throw InputError(fmt::format("a one-hot melody roll has {} columns, the vocabulary {} classes",
+                                 roll.pitches, vocabulary.size()));
+  }
+  std::vector<int16_t> events(static_cast<size_t>(roll.frames));
+  for (int64_t step = 0; step < roll.frames; ++step) {
+    int found = -1;
+    for (int c = 0; c < roll.pitches; ++c) {
+      if (roll.at(step, c) == 0) continue;
+      found = found < 0 ? c : roll.pitches;  // a second 1 marks the row as not one-hot
+    }
+    if (found < 0 || found >= roll.pitches) {
+      throw InputError(fmt::format("row {} of a one-hot melody roll holds {} events, not one", step,
+                                   found < 0 ? "no" : "several"));
+    }
+    events[static_cast<size_t>(step)] = static_cast<int16_t>(found);
+  }
+  return events;
+}
+
+PianoRoll melody_piano_roll(std::span<const int16_t> events, const MelodyVocabulary& vocabulary) {
+  PianoRoll roll;
+  roll.frames = static_cast<int64_t>(events.size());
+  roll.pitches = vocabulary.pitches;
+  roll.lowest_pitch = vocabulary.lowest_pitch;
+  roll.cells.assign(events.size() * static_cast<size_t>(roll.pitches), 0);
+  for (const MelodyNote& note : melody_notes(events, vocabulary)) {
+    for (int64_t step = note.onset; step < note.onset + note.duration; ++step)
+      roll.at(step, note.pitch - vocabulary.lowest_pitch) = 1;
+  }
+  return roll;
+}
+
 }  // namespace cadenza

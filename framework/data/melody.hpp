@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "data/midi.hpp"
+#include "data/piano_roll.hpp"
 
 namespace cadenza {
 
@@ -102,5 +103,19 @@ std::vector<int16_t> melody_events(std::span<const MelodyNote> notes,
 // for an event outside the vocabulary.
 std::vector<MelodyNote> melody_notes(std::span<const int16_t> events,
                                      const MelodyVocabulary& vocabulary);
+
+// events -> the frames a token model reads: [events, vocabulary.size()], a single 1 per row at the
+// event's id (roll.lowest_pitch is vocabulary.lowest_pitch). InputError for an event outside the
+// vocabulary.
+PianoRoll one_hot_roll(std::span<const int16_t> events, const MelodyVocabulary& vocabulary);
+
+// The inverse of one_hot_roll: a roll of vocabulary.size() columns -> its events. InputError
+// naming the row when a row is not one-hot.
+std::vector<int16_t> one_hot_events(const PianoRoll& roll, const MelodyVocabulary& vocabulary);
+
+// events -> the melody as a piano roll [events, vocabulary.pitches] from vocabulary.lowest_pitch,
+// each note of melody_notes sounding over its steps: what MIDI, SVG, audio and music statistics
+// take.
+PianoRoll melody_piano_roll(std::span<const int16_t> events, const MelodyVocabulary& vocabulary);
 
 }  // namespace cadenza

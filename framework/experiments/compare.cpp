@@ -271,7 +271,7 @@ PairedDifference pair_with_baseline(std::size_t variant, const std::string& data
 
 bool lower_is_better(const std::string& metric) {
   return metric.find("nll") != std::string::npos || metric.find("loss") != std::string::npos ||
-         metric.rfind(kMusicMetricPrefix, 0) == 0;
+         metric == "perplexity" || metric.rfind(kMusicMetricPrefix, 0) == 0;
 }
 
 std::optional<std::size_t> variant_index_of(const Comparison& comparison, const RunRecord& run) {
@@ -339,6 +339,9 @@ Comparison compare_runs(const std::vector<RunRecord>& runs, const CompareOptions
     all_usable.push_back(&run);
   }
   comparison.runs_used = all_usable.size();
+  comparison.token_runs = std::any_of(
+      all_usable.begin(), all_usable.end(),
+      [](const RunRecord* run) { return run->test && run->test->contains("event_accuracy"); });
   comparison.metrics = checked_metrics(options.metrics, all_usable);
 
   for (const auto& [key, group] : usable)

@@ -105,10 +105,13 @@ struct Comparison {
   // The distinct non-empty RunRecord::selection notes of the runs, in order of first appearance:
   // how a program chose their configs (a search's confirmation runs), for the report's header.
   std::vector<std::string> selections;
+  // Whether some compared run scored melody tokens (its test row has event_accuracy), so that the
+  // report states the categorical protocol too.
+  bool token_runs = false;
 };
 
-// Lower values are better for nll (and any metric whose name contains "nll" or "loss") and for
-// the music distances.
+// Lower values are better for nll (and any metric whose name contains "nll" or "loss"),
+// perplexity and the music distances.
 bool lower_is_better(const std::string& metric);
 
 // Throws UsageError naming the valid keys, values or variants when --baseline does not pick exactly

@@ -106,6 +106,15 @@ std::vector<std::string> header_paragraphs(const ReportInputs& inputs) {
           "interval that excludes 0.",
           kBootstrapResamples, kBootstrapSeed, kSignificanceLevel),
   };
+  if (c.token_runs) {
+    paragraphs.insert(
+        paragraphs.begin() + 2,
+        "Melody token runs (docs/melody.md) are scored on the same steps 2..T with one softmax per "
+        "step: nll is in nats per event (the categorical negative log-likelihood of the true "
+        "event), perplexity = exp(nll), acc the share of events whose most probable class is the "
+        "true one, event_accuracy and no_event_accuracy the same share over the steps whose true "
+        "event is NOTE_ON or NOTE_OFF, and NO_EVENT.");
+  }
   if (std::any_of(c.metrics.begin(), c.metrics.end(), [](const std::string& metric) {
         return metric.rfind(kMusicMetricPrefix, 0) == 0;
       })) {

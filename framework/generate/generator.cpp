@@ -44,7 +44,11 @@ std::vector<GeneratedSample> generate_samples(SequenceModel& model, const PianoR
   model.begin_generation(history, logits);
   for (int64_t t = primer.frames; t < total; ++t) {
     const GenerationAttention attention = model.generation_attention();
-    sample_frames(logits, options.sampling, 0, t, frame);
+    if (model.frame_output() == FrameOutput::kCategorical) {
+      sample_events(logits, options.sampling, 0, t, frame);
+    } else {
+      sample_frames(logits, options.sampling, 0, t, frame);
+    }
     for (int64_t b = 0; b < batch; ++b) {
       GeneratedSample& sample = samples[static_cast<size_t>(b)];
       std::transform(frame.data() + b * pitches, frame.data() + (b + 1) * pitches,

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "data/melody.hpp"
 #include "data/midi.hpp"
 
 namespace cadenza {
@@ -48,11 +49,40 @@ PianoRoll dataset_primer(std::string_view spec, const Dataset& dataset, std::str
   return rolls.sequence(index, dataset.info.lowest_pitch);
 }
 
+// The melody of a MIDI file for a token model: its first fragment, as one-hot events.
+PianoRoll melody_primer(const std::filesystem::path& path, const MidiFile& midi,
+                        const Dataset& dataset, int frames_per_quarter, std::string& description) {
+  MelodyOptions options;
+  options.steps_per_quarter = frames_per_quarter;
+  options.vocabulary = melody_vocabulary(dataset.info);
+  options.min_events = 2;  // the shortest fragment the extraction allows
+  const MelodyExtraction melody = extract_melody(midi, options);
+  if (melody.fragments.empty()) {
+    throw InputError(fmt::format("--primer {}: no melody in the MIDI file ({})", path.string(),
+                                 melody.skip_reason));
+  }
+  description = fmt::format("the melody of MIDI file {}", path.string());
+  if (melody.notes_transposed > 0) {
+    description +=
+        fmt::format(" ({} notes moved by octaves into the model's range)", melody.notes_transposed);
+  }
+  return one_hot_roll(melody.fragments.front(), options.vocabulary);
+}
+
 PianoRoll midi_primer(std::string_view spec, const Dataset& dataset, int frames_per_quarter,
                       int64_t& dropped, std::string& description) {
   const std::filesystem::path path(spec);
   if (!std::filesystem::is_regular_file(path)) {
     throw UsageError(fmt::format("--primer \"{}\": no such file; {}", spec, kValidForms));
+  }
+  if (dataset.info.kind == kTokensKind) {
+    MidiFile midi;
+    try {
+      midi = read_midi(path);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--primer: {}", e.what()));
+    }
+    return melody_primer(path, midi, dataset, frames_per_quarter, description);
   }
   PianoRollOptions options;
   options.frames_per_quarter = frames_per_quarter;
@@ -81,10 +111,14 @@ Primer load_primer(std::string_view spec, const Dataset& dataset, int frames_per
   Primer primer;
   if (spec.empty()) {
     primer.roll.frames = 1;
-    primer.roll.pitches = dataset.info.num_pitches;
+    primer.roll.pitches = frame_width(dataset.info);
     primer.roll.lowest_pitch = dataset.info.lowest_pitch;
     primer.roll.cells.assign(static_cast<size_t>(primer.roll.pitches), 0);
     primer.description = "one silent frame";
+    if (dataset.info.kind == kTokensKind) {
+      primer.roll.cells[kNoEvent] = 1;
+      primer.description = "one NO_EVENT step";
+    }
     return primer;
   }
   if (spec.starts_with(kDatasetPrefix)) {

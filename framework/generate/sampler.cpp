@@ -78,4 +78,66 @@ void sample_frames(const Tensor& logits, const SamplingOptions& options, int64_t
   }
 }
 
+std::vector<double> event_distribution(const float* logits, int64_t classes,
+                                       const SamplingOptions& options) {
+  if (!(options.temperature > 0.0) || !std::isfinite(options.temperature) || options.top_k < 0 ||
+      options.top_k > classes || !(options.top_p > 0.0 && options.top_p <= 1.0)) {
+    throw Error(fmt::format(
+        "sample_events: temperature {} must be > 0, top_k {} within 0..{} and top_p {} in (0, 1]",
+        options.temperature, options.top_k, classes, options.top_p));
+  }
+  std::vector<double> probability(static_cast<size_t>(classes));
+  const double top = *std::max_element(logits, logits + classes);
+  double total = 0.0;
+  for (int64_t c = 0; c < classes; ++c) {
+    probability[c] = std::exp((static_cast<double>(logits[c]) - top) / options.temperature);
+    total += probability[c];
+  }
+  for (double& p : probability)
+    p /= total;
+  std::vector<int64_t> order(static_cast<size_t>(classes));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t c) { return probability[a] > probability[c]; });
+  const int64_t top_k = options.top_k > 0 ? options.top_k : classes;
+  int64_t kept = 0;
+  double cumulative = 0.0;
+  while (kept < top_k && (kept == 0 || cumulative < options.top_p)) {
+    cumulative += probability[order[kept]];
+    ++kept;
+  }
+  std::vector<double> distribution(static_cast<size_t>(classes), 0.0);
+  for (int64_t i = 0; i < kept; ++i)
+    distribution[order[i]] = probability[order[i]] / cumulative;
+  return distribution;
+}
+
+void sample_events(const Tensor& logits, const SamplingOptions& options, int64_t first_sample,
+                   int64_t frame, Tensor& frames) {
+  const int64_t batch = logits.dim(0);
+  const int64_t classes = logits.dim(1);
+  frames.reset({batch, classes});
+  std::vector<int64_t> order(static_cast<size_t>(classes));
+  for (int64_t b = 0; b < batch; ++b) {
+    const std::vector<double> distribution =
+        event_distribution(logits.data() + b * classes, classes, options);
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t c) { return distribution[a] > distribution[c]; });
+    float uniform = 0.0f;
+    uniform_fill(derive_key(options.seed, kSamplingTag, static_cast<uint64_t>(first_sample + b),
+                            static_cast<uint64_t>(frame)),
+                 0, &uniform, 1);
+    int64_t chosen = order[0];
+    double cumulative = 0.0;
+    for (const int64_t c : order) {
+      if (distribution[c] == 0.0) break;
+      chosen = c;
+      cumulative += distribution[c];
+      if (static_cast<double>(uniform) < cumulative) break;
+    }
+    frames[b * classes + chosen] = 1.0f;
+  }
+}
+
 }  // namespace cadenza

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/threads.hpp"
 #include "data/locate.hpp"
+#include "data/melody.hpp"
 #include "generate/audio.hpp"
 #include "generate/generator.hpp"
 #include "generate/primer.hpp"
@@ -46,14 +47,33 @@ void check_flags(const GenerateOptions& o) {
   if (o.frames_per_quarter < 0 || o.frames_per_quarter > 960) {
     fail("--frames-per-quarter", o.frames_per_quarter, "0 (the dataset's) or 1..960");
   }
+  if (o.top_k < 0) fail("--top-k", o.top_k, "0 (every event) or more");
+  if (!(o.top_p > 0.0 && o.top_p <= 1.0)) fail("--top-p", o.top_p, "a value in (0, 1]");
   if (o.threads < 0 || o.threads > available_cores()) {
     fail("--threads", o.threads,
          fmt::format("0 (the run's threads.compute) or 1..{} (the cores)", available_cores()));
   }
 }
 
-// The polyphony limits against the model's `pitches` keys.
-void check_limits(const GenerateOptions& o, int pitches) {
+// The flags of the other kind of model, and the limits against the model's `pitches` columns.
+void check_limits(const GenerateOptions& o, int pitches, FrameOutput output) {
+  if (output == FrameOutput::kCategorical) {
+    if (o.max_polyphony != 0 || o.min_notes != 0) {
+      throw UsageError(
+          "--max-polyphony and --min-notes limit the keys of a piano-roll frame; a token model "
+          "draws one event per step (use --top-k or --top-p)");
+    }
+    if (o.top_k > pitches) {
+      throw UsageError(fmt::format("--top-k {}: expected 0 (every event) or 1..{} (the events)",
+                                   o.top_k, pitches));
+    }
+    return;
+  }
+  if (o.top_k != 0 || o.top_p != 1.0) {
+    throw UsageError(
+        "--top-k and --top-p choose among the events of a token model; this model predicts "
+        "piano-roll keys (use --temperature, --max-polyphony, --min-notes)");
+  }
   if (o.max_polyphony < 0 || o.max_polyphony > pitches) {
     throw UsageError(fmt::format("--max-polyphony {}: expected 0 (no limit) or 1..{} (the keys)",
                                  o.max_polyphony, pitches));
@@ -91,12 +111,30 @@ fs::path default_out_dir(const RunCheckpoint& run, uint64_t seed) {
   return base / fmt::format("seed-{}", seed);
 }
 
+// A token model's piece, one-hot events [T, classes], as the melody it spells [T, num_pitches].
+PianoRoll melody_roll(const PianoRoll& events, const DatasetInfo& info) {
+  const MelodyVocabulary vocabulary = melody_vocabulary(info);
+  return melody_piano_roll(one_hot_events(events, vocabulary), vocabulary);
+}
+
+// The test split as music statistics take it: piano rolls, or the melodies of a token dataset.
+SplitRolls reference_split(const Dataset& dataset) {
+  const SplitRolls& test = dataset.splits[static_cast<size_t>(split_index("test"))];
+  if (dataset.info.kind != kTokensKind) return test;
+  SplitRolls melodies;
+  melodies.pitches = dataset.info.num_pitches;
+  for (int64_t s = 0; s < test.sequences(); ++s) {
+    melodies.append(melody_roll(test.sequence(s, dataset.info.lowest_pitch), dataset.info),
+                    test.names[static_cast<size_t>(s)]);
+  }
+  return melodies;
+}
+
 // stats.json: the test split's statistics, the generated continuations' (pooled and per sample)
 // and their distances from the test split. Prints the comparison table to stdout.
 void write_stats(const std::vector<GeneratedSample>& samples, const Dataset& dataset,
                  const fs::path& out_dir) {
-  const MusicStats test = music_stats(dataset.splits[static_cast<size_t>(split_index("test"))],
-                                      dataset.info.lowest_pitch);
+  const MusicStats test = music_stats(reference_split(dataset), dataset.info.lowest_pitch);
   const std::vector<PianoRoll> generated = generated_parts(samples);
   const MusicStats pooled = music_stats(generated);
   nlohmann::json per_sample = nlohmann::json::array();
@@ -138,9 +176,10 @@ GenerationSource open_source(const GenerateOptions& options) {
   source.run = open_run_checkpoint(options.target);
   const config::ExperimentConfig& config = source.run.config.config;
   source.dataset = load_dataset(config.data.dataset, config.data.root);
-  check_limits(options, source.dataset.info.num_pitches);
-  source.model = build_model(config.model, source.dataset.info.num_pitches,
-                             config.data.context_frames, config.data.target_frames);
+  check_limits(options, frame_width(source.dataset.info), frame_output(source.dataset.info));
+  source.model =
+      build_model(config.model, frame_width(source.dataset.info), config.data.context_frames,
+                  config.data.target_frames, frame_output(source.dataset.info));
   restore_parameters(source.run.checkpoint.contents.params, source.model->parameters(),
                      source.run.checkpoint.path.string());
   if (options.frames_per_quarter > 0) {
@@ -193,6 +232,8 @@ nlohmann::json generation_record(const GenerateOptions& options, const Generatio
       {"temperature", options.temperature},
       {"max_polyphony", options.max_polyphony},
       {"min_notes", options.min_notes},
+      {"top_k", options.top_k},
+      {"top_p", options.top_p},
       {"frames_per_quarter", source.frames_per_quarter},
       {"bpm", options.bpm},
       {"outputs", outputs},
@@ -222,11 +263,14 @@ int run_generate(const GenerateOptions& options) {
   GenerationOptions generation;
   generation.frames = options.frames;
   generation.samples = options.samples;
-  generation.sampling = {options.seed, options.temperature, options.max_polyphony,
-                         options.min_notes};
+  generation.sampling = {options.seed,      options.temperature, options.max_polyphony,
+                         options.min_notes, options.top_k,       options.top_p};
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<GeneratedSample> samples =
-      generate_samples(*source.model, primer.roll, generation);
+  std::vector<GeneratedSample> samples = generate_samples(*source.model, primer.roll, generation);
+  if (source.dataset.info.kind == kTokensKind) {
+    for (GeneratedSample& sample : samples)
+      sample.roll = melody_roll(sample.roll, source.dataset.info);
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

@@ -2,6 +2,8 @@
 // checkpoint file), prime it, sample, and write, per sample, a MIDI file, a piano-roll SVG, an
 // attention-map SVG (attention models) and optionally a WAV; generation.json records the
 // settings, and with `stats` stats.json holds the music statistics next to the test split's.
+// A token model (a melody dataset) generates events; its pieces are written as the melodies they
+// spell (data/melody.hpp, melody_piano_roll), and --frames counts grid steps.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,8 @@ struct GenerateOptions {
   double temperature = 1.0;
   int max_polyphony = 0;
   int min_notes = 0;
+  int top_k = 0;       // token models only
+  double top_p = 1.0;  // token models only
   std::string out;
   bool wav = false;
   std::string soundfont = std::string(kDefaultSoundfont);

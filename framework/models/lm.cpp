@@ -8,12 +8,13 @@
 
 namespace cadenza {
 
-LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches)
+LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches, FrameOutput output)
     : pitches_(pitches),
       recurrent_(build_recurrent(config, config.cell, pitches, config.hidden_size, false, 1)),
       recurrent_prefix_(recurrent_prefix("decoder", config.cell)),
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
-      sampling_(config.scheduled_sampling) {}
+      sampling_(config.scheduled_sampling, output),
+      loss_(output) {}
 
 std::vector<NamedParameter> LanguageModel::parameters() {
   auto named = with_prefix(recurrent_prefix_, recurrent_->parameters());

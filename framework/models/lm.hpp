@@ -16,7 +16,8 @@ namespace cadenza {
 
 class LanguageModel : public SequenceModel {
  public:
-  LanguageModel(const config::ModelConfig& config, int pitches);
+  // pitches: the columns of a frame (keys, or classes of a categorical output).
+  LanguageModel(const config::ModelConfig& config, int pitches, FrameOutput output);
 
   std::vector<NamedParameter> parameters() override;
   void init(uint64_t seed) override;
@@ -25,6 +26,7 @@ class LanguageModel : public SequenceModel {
     recurrent_->set_dropout_step(seed, step);
     sampling_.set_step(seed, step);
   }
+  FrameOutput frame_output() const override { return loss_.output(); }
   int64_t scored_frames(const Batch& batch) const override;
   LossValue train_batch(const Batch& batch, const ScoreSink& sink, int64_t loss_frames) override;
   void evaluate(const SplitRolls& split, int batch_size, const ScoreSink& sink) override;
@@ -46,7 +48,7 @@ class LanguageModel : public SequenceModel {
   std::string recurrent_prefix_;
   Linear output_;
   ScheduledSampling sampling_;
-  SigmoidBceLoss loss_;
+  FrameLoss loss_;
   RecurrentTape tape_;
   Tensor inputs_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;

@@ -6,7 +6,9 @@
 //            a decoder that predicts the target segment; optionally attention over the encoder
 //            states, Luong (after the decoder, batched over time) or Bahdanau (context fed into
 //            the decoder input, step by step).
-// Every model outputs logits over the P keys per frame, scored with sigmoid + Bernoulli NLL.
+// Every model outputs logits over the P columns of a frame: for a piano roll the keys, scored with
+// sigmoid + Bernoulli NLL; for melody tokens (one-hot frames) the classes, scored with softmax +
+// categorical NLL (FrameOutput, nn/losses.hpp).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,8 @@ class SequenceModel {
   // Every parameter under its hierarchical name, e.g. "decoder/lstm/layer0/W_ih".
   virtual std::vector<NamedParameter> parameters() = 0;
   virtual void init(uint64_t seed) = 0;
+  // How the logits of a frame are scored and sampled.
+  virtual FrameOutput frame_output() const = 0;
   // Dropout is active only while training.
   virtual void set_training(bool training) = 0;
   // The random draws of one training step (dropout masks, scheduled-sampling choices) come from
@@ -75,11 +79,16 @@ class SequenceModel {
   virtual GenerationAttention generation_attention() const { return {}; }
 };
 
-// Builds the model a config describes for frames of `pitches` keys; a seq2seq model reads
+// Builds the model a config describes for frames of `pitches` columns scored as `output`; a
+// seq2seq model reads
 // `context_frames` and predicts `target_frames` per segment (data.context_frames,
 // data.target_frames). Throws ConfigError for combinations the layers cannot do (e.g. dot
 // attention between states of different widths).
 std::unique_ptr<SequenceModel> build_model(const config::ModelConfig& config, int pitches,
-                                           int context_frames, int target_frames);
+                                           int context_frames, int target_frames,
+                                           FrameOutput output = FrameOutput::kBernoulli);
+
+// The output of a dataset's frames: kCategorical for a token dataset, kBernoulli for piano rolls.
+FrameOutput frame_output(const DatasetInfo& info);
 
 }  // namespace cadenza

@@ -11,12 +11,14 @@
 
 #include "config/experiment_config.hpp"
 #include "core/tensor.hpp"
+#include "nn/losses.hpp"
 
 namespace cadenza {
 
 class ScheduledSampling {
  public:
-  explicit ScheduledSampling(const config::ScheduledSamplingConfig& config) : config_(config) {}
+  ScheduledSampling(const config::ScheduledSamplingConfig& config, FrameOutput output)
+      : config_(config), output_(output) {}
 
   // The draws of training step `step` come from (seed, step); p ramps with `step`.
   void set_step(uint64_t seed, uint64_t step) {
@@ -28,12 +30,14 @@ class ScheduledSampling {
   bool active() const { return probability() > 0.0; }
 
   // logits [T, B, P]: the teacher-forced predictions, row t predicting input row t + 1;
-  // inputs [T, B, P] -> each row t >= 1 of each sequence replaced, with probability p, by
-  // Bernoulli(sigmoid(logits[t - 1])) draws.
+  // inputs [T, B, P] -> each row t >= 1 of each sequence replaced, with probability p, by a frame
+  // drawn from logits[t - 1]: one Bernoulli(sigmoid) per key, or for a categorical output one
+  // class from softmax(logits[t - 1]) as a one-hot row.
   void feed_back(const Tensor& logits, Tensor& inputs) const;
 
  private:
   config::ScheduledSamplingConfig config_;
+  FrameOutput output_;
   uint64_t seed_ = 0;
   uint64_t step_ = 0;
 };

@@ -77,8 +77,8 @@ void split_directions(const Tensor& joined, int64_t directions, Tensor& states) 
 
 }  // namespace
 
-Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int context_frames,
-                           int target_frames)
+Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, FrameOutput output,
+                           int context_frames, int target_frames)
     : pitches_(pitches),
       context_frames_(context_frames),
       target_frames_(target_frames),
@@ -102,7 +102,8 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, int c
       decoder_prefix_(recurrent_prefix("decoder", config.cell)),
       bridge_c_state_(encoder_->has_cell_state() && decoder_->has_cell_state()),
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
-      sampling_(config.scheduled_sampling) {
+      sampling_(config.scheduled_sampling, output),
+      loss_(output) {
   const Precision precision = parse_precision(config.precision);
   const int64_t key_size = directions_ * encoder_hidden_;
   if (key_size != decoder_hidden_) {

@@ -27,13 +27,15 @@ namespace cadenza {
 
 class Seq2SeqModel : public SequenceModel {
  public:
-  Seq2SeqModel(const config::ModelConfig& config, int pitches, int context_frames,
-               int target_frames);
+  // pitches: the columns of a frame (keys, or classes of a categorical output).
+  Seq2SeqModel(const config::ModelConfig& config, int pitches, FrameOutput output,
+               int context_frames, int target_frames);
 
   std::vector<NamedParameter> parameters() override;
   void init(uint64_t seed) override;
   void set_training(bool training) override;
   void set_training_step(uint64_t seed, uint64_t step) override;
+  FrameOutput frame_output() const override { return loss_.output(); }
   int64_t scored_frames(const Batch& batch) const override;
   LossValue train_batch(const Batch& batch, const ScoreSink& sink, int64_t loss_frames) override;
   // Walks each sequence in target segments starting at frames 1, 1 + Tt, 1 + 2 Tt, ...; the
@@ -83,7 +85,7 @@ class Seq2SeqModel : public SequenceModel {
   std::unique_ptr<AttentionCombine> combine_;
   Linear output_;
   ScheduledSampling sampling_;
-  SigmoidBceLoss loss_;
+  FrameLoss loss_;
 
   // Forward state kept for backward.
   RecurrentTape encoder_tape_, decoder_tape_;

@@ -93,4 +93,39 @@ LossValue SoftmaxCrossEntropyLoss::compute(const Tensor& logits,
   return value;
 }
 
+int32_t one_hot_class(const float* row, int64_t classes) {
+  int32_t found = -1;
+  for (int64_t c = 0; c < classes; ++c) {
+    if (row[c] == 0.0f) continue;
+    if (row[c] != 1.0f || found >= 0) return -1;
+    found = static_cast<int32_t>(c);
+  }
+  return found;
+}
+
+LossValue FrameLoss::compute(const Tensor& logits, const Tensor& targets, const Tensor& mask,
+                             Tensor& diff_logits, float grad_scale) {
+  if (output_ == FrameOutput::kBernoulli) {
+    return bernoulli_.compute(logits, targets, mask, diff_logits, grad_scale);
+  }
+  const int64_t classes = check_shapes("frame_loss", logits, mask);
+  if (targets.dims() != logits.dims()) {
+    throw Error(fmt::format("frame_loss: targets [{}] differ from logits [{}]",
+                            fmt::join(targets.dims(), ", "), fmt::join(logits.dims(), ", ")));
+  }
+  classes_.assign(static_cast<size_t>(mask.numel()), 0);
+  for (int64_t frame = 0; frame < mask.numel(); ++frame) {
+    if (mask[frame] == 0.0f) continue;
+    const int32_t target = one_hot_class(targets.data() + frame * classes, classes);
+    if (target < 0) {
+      throw InputError(fmt::format(
+          "frame_loss: the target of frame {} is not one-hot over {} classes (a token model "
+          "needs exactly one class per scored frame)",
+          frame, classes));
+    }
+    classes_[static_cast<size_t>(frame)] = target;
+  }
+  return categorical_.compute(logits, classes_, mask, diff_logits, grad_scale);
+}
+
 }  // namespace cadenza

@@ -12,6 +12,11 @@
 
 namespace cadenza {
 
+// What a model's logits of one frame mean, and so how they are scored: independent keys (sigmoid
+// and a Bernoulli per key, piano rolls) or one class among all (softmax and a categorical,
+// melody tokens as one-hot frames).
+enum class FrameOutput { kBernoulli, kCategorical };
+
 struct LossValue {
   double total = 0.0;         // summed over scored frames (and keys)
   int64_t scored_frames = 0;  // frames with mask 1
@@ -44,6 +49,29 @@ class SoftmaxCrossEntropyLoss {
  private:
   Tensor log_probs_;
   PrimitiveCache primitives_;
+};
+
+// The class of a one-hot row [classes]: the index of its single 1, or -1 unless exactly one
+// entry is 1 and every other is 0.
+int32_t one_hot_class(const float* row, int64_t classes);
+
+// The training loss of a frame output: SigmoidBceLoss for kBernoulli; for kCategorical,
+// SoftmaxCrossEntropyLoss with each scored frame's class read from its one-hot target row.
+class FrameLoss {
+ public:
+  explicit FrameLoss(FrameOutput output) : output_(output) {}
+
+  // logits, targets [T, B, K]; mask [T, B] -> diff_logits [T, B, K], as the loss of output().
+  // kCategorical: InputError naming the frame when a scored target row is not one-hot.
+  LossValue compute(const Tensor& logits, const Tensor& targets, const Tensor& mask,
+                    Tensor& diff_logits, float grad_scale = 1.0f);
+  FrameOutput output() const { return output_; }
+
+ private:
+  FrameOutput output_;
+  SigmoidBceLoss bernoulli_;
+  SoftmaxCrossEntropyLoss categorical_;
+  std::vector<int32_t> classes_;
 };
 
 }  // namespace cadenza

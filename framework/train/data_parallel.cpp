@@ -18,16 +18,33 @@ namespace {
 constexpr int64_t kBucketFloats = int64_t{4} << 20;
 
 // What a share reports besides its gradient: loss total, scored frames, and its metrics' totals
-// (frames, nll sum, tp, fp, fn). Counts travel as doubles, exact below 2^53.
-constexpr size_t kSummaryValues = 7;
+// (FrameTotals in field order). Counts travel as doubles, exact below 2^53.
+constexpr size_t kSummaryValues = 10;
 
 void append_summary(const LossValue& loss, const FrameMetrics& metrics,
                     std::vector<double>& summaries) {
-  summaries.insert(summaries.end(), {loss.total, static_cast<double>(loss.scored_frames),
-                                     static_cast<double>(metrics.frames()), metrics.nll_sum(),
-                                     static_cast<double>(metrics.true_positives()),
-                                     static_cast<double>(metrics.false_positives()),
-                                     static_cast<double>(metrics.false_negatives())});
+  const FrameTotals& totals = metrics.totals();
+  summaries.insert(
+      summaries.end(),
+      {loss.total, static_cast<double>(loss.scored_frames), static_cast<double>(totals.frames),
+       totals.nll_sum, static_cast<double>(totals.true_positives),
+       static_cast<double>(totals.false_positives), static_cast<double>(totals.false_negatives),
+       static_cast<double>(totals.correct), static_cast<double>(totals.event_frames),
+       static_cast<double>(totals.event_correct)});
+}
+
+FrameTotals summary_totals(const double* share) {
+  const auto count = [share](int at) { return static_cast<int64_t>(share[at]); };
+  FrameTotals totals;
+  totals.frames = count(2);
+  totals.nll_sum = share[3];
+  totals.true_positives = count(4);
+  totals.false_positives = count(5);
+  totals.false_negatives = count(6);
+  totals.correct = count(7);
+  totals.event_frames = count(8);
+  totals.event_correct = count(9);
+  return totals;
 }
 
 // Sequences `range` of a block of `batch_size` sequences; an empty block (no targets) stays empty.
@@ -161,7 +178,7 @@ LossValue DataParallelStep::run(SequenceModel& model, const Batch& batch, FrameM
       named.parameter->grad.zero();
     const ShareRange range = share_range(batch.batch_size, share, shares_);
     model.set_training_step(share_seed(seed, share), step);
-    FrameMetrics share_metrics;
+    FrameMetrics share_metrics(model.frame_output());
     LossValue loss;
     if (range.count > 0) {
       loss =
@@ -185,9 +202,7 @@ LossValue DataParallelStep::run(SequenceModel& model, const Batch& batch, FrameM
     total.total += share[0];
     total.scored_frames += static_cast<int64_t>(share[1]);
     if (metrics == nullptr) continue;
-    metrics->merge(FrameMetrics::from_totals(
-        static_cast<int64_t>(share[2]), share[3], static_cast<int64_t>(share[4]),
-        static_cast<int64_t>(share[5]), static_cast<int64_t>(share[6])));
+    metrics->merge(FrameMetrics::from_totals(model.frame_output(), summary_totals(share)));
   }
   return total;
 }

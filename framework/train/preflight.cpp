@@ -50,7 +50,7 @@ Dataset load_run_dataset(const config::ResolvedConfig& resolved) {
 }
 
 RunSize size_run(const config::ExperimentConfig& config, const Dataset& dataset) {
-  const int pitches = dataset.info.num_pitches;
+  const int pitches = frame_width(dataset.info);
   RunSize size;
   size.parameters = parameter_count(config.model, pitches);
   size.memory = estimate_training_memory(config, pitches, frame_counts(config, dataset));

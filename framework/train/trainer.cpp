@@ -16,6 +16,7 @@
 #include "core/interrupt.hpp"
 #include "core/stats.hpp"
 #include "data/loader.hpp"
+#include "data/melody.hpp"
 #include "metrics/frame_metrics.hpp"
 #include "models/model.hpp"
 #include "train/checkpoint_format.hpp"
@@ -89,7 +90,10 @@ struct InjectedKill {
   }
 };
 
-LoaderOptions loader_options(const config::ExperimentConfig& config, int loader_threads) {
+// The loader of a config's training split; `info` says whether its frames are one-hot tokens, whose
+// NO_EVENT and NOTE_OFF columns transposition leaves in place.
+LoaderOptions loader_options(const config::ExperimentConfig& config, int loader_threads,
+                             const DatasetInfo& info) {
   LoaderOptions options;
   options.framing = parse_framing(config.data.framing);
   options.batch_size = config.data.batch_size;
@@ -102,13 +106,8 @@ LoaderOptions loader_options(const config::ExperimentConfig& config, int loader_
   options.seed = static_cast<uint64_t>(config.seed);
   options.threads = loader_threads;
   options.prefetch = config.data.prefetch;
+  if (info.kind == kTokensKind) options.fixed_columns = kFirstNoteOn;
   return options;
-}
-
-nlohmann::json metrics_row(const FrameMetrics& metrics) {
-  return {
-      {"nll", metrics.nll()},       {"acc", metrics.accuracy()}, {"precision", metrics.precision()},
-      {"recall", metrics.recall()}, {"f1", metrics.f1()},        {"frames", metrics.frames()}};
 }
 
 // The train row's sums over the steps of the epoch so far. A checkpoint taken in the middle of
@@ -128,20 +127,31 @@ struct EpochProgress {
             {"nll_sum", metrics.nll_sum()},
             {"tp", metrics.true_positives()},
             {"fp", metrics.false_positives()},
-            {"fn", metrics.false_negatives()}};
+            {"fn", metrics.false_negatives()},
+            {"correct", metrics.totals().correct},
+            {"event_frames", metrics.totals().event_frames},
+            {"event_correct", metrics.totals().event_correct}};
   }
-  // From to_json()'s object; {} (an epoch boundary) gives an empty progress.
-  static EpochProgress from_json(const nlohmann::json& saved, const std::string& source) {
-    EpochProgress progress;
+  // From to_json()'s object; {} (an epoch boundary) gives an empty progress. The categorical
+  // counts are absent from checkpoints written before token models existed: 0.
+  static EpochProgress from_json(const nlohmann::json& saved, const std::string& source,
+                                 FrameOutput output) {
+    EpochProgress progress{FrameMetrics(output)};
     if (saved.empty()) return progress;
     try {
       progress.steps = saved.at("steps").get<int64_t>();
       progress.frames = saved.at("frames").get<double>();
       progress.norm_sum = saved.at("norm_sum").get<double>();
-      progress.metrics = FrameMetrics::from_totals(
-          saved.at("metric_frames").get<int64_t>(), saved.at("nll_sum").get<double>(),
-          saved.at("tp").get<int64_t>(), saved.at("fp").get<int64_t>(),
-          saved.at("fn").get<int64_t>());
+      FrameTotals totals;
+      totals.frames = saved.at("metric_frames").get<int64_t>();
+      totals.nll_sum = saved.at("nll_sum").get<double>();
+      totals.true_positives = saved.at("tp").get<int64_t>();
+      totals.false_positives = saved.at("fp").get<int64_t>();
+      totals.false_negatives = saved.at("fn").get<int64_t>();
+      totals.correct = saved.value("correct", int64_t{0});
+      totals.event_frames = saved.value("event_frames", int64_t{0});
+      totals.event_correct = saved.value("event_correct", int64_t{0});
+      progress.metrics = FrameMetrics::from_totals(output, totals);
     } catch (const nlohmann::json::exception& e) {
       throw InputError(
           fmt::format("{}: epoch_progress {} is malformed: {}", source, saved.dump(), e.what()));
@@ -171,8 +181,8 @@ class Trainer {
                          : config_.train.epochs),
         dataset_(std::move(dataset)),
         train_split_(std::make_shared<SplitRolls>(dataset_.splits[0])),
-        model_(build_model(config_.model, dataset_.info.num_pitches, config_.data.context_frames,
-                           config_.data.target_frames)),
+        model_(build_model(config_.model, frame_width(dataset_.info), config_.data.context_frames,
+                           config_.data.target_frames, frame_output(dataset_.info))),
         parameters_(model_->parameters()),
         world_(world),
         step_(world, shares, parameters_),
@@ -182,15 +192,17 @@ class Trainer {
         store_(run.checkpoints(), config_.train.checkpoint.keep_last),
         injected_nan_(InjectedNan::from_environment()),
         injected_kill_(InjectedKill::from_environment()) {
+    state_.progress = EpochProgress{FrameMetrics(model_->frame_output())};
     model_->init(static_cast<uint64_t>(config_.seed));
     if (config_.model.output_bias_init == "frequency") init_output_bias_from_frequencies();
   }
 
   TrainOutcome run() {
     auto& log = run_.log();
-    log.info("dataset {}: {} train / {} valid / {} test sequences, {} keys", dataset_.info.name,
+    log.info("dataset {}: {} train / {} valid / {} test sequences, {} {}", dataset_.info.name,
              dataset_.splits[0].sequences(), dataset_.splits[1].sequences(),
-             dataset_.splits[2].sequences(), dataset_.info.num_pitches);
+             dataset_.splits[2].sequences(), frame_width(dataset_.info),
+             dataset_.info.kind == kTokensKind ? "event classes" : "keys");
     int64_t parameter_count = 0;
     for (const auto& named : parameters_)
       parameter_count += named.parameter->value.numel();
@@ -199,13 +211,13 @@ class Trainer {
              config::name_of(config_.model.attention_style), parameter_count);
     // Rows logged after the newest checkpoint are redone; with no checkpoint, all of them.
     if (!restore_latest()) run_.metrics().reset_to({});
-    auto loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
-                                           state_.position);
+    auto loader = std::make_unique<Loader>(
+        train_split_, loader_options(config_, loader_threads_, dataset_.info), state_.position);
     while (state_.epochs_done < epoch_limit_ && !stop_) {
       if (!train_epoch(*loader)) {
         // NaN rollback: the state was restored from the last good checkpoint.
-        loader = std::make_unique<Loader>(train_split_, loader_options(config_, loader_threads_),
-                                          state_.position);
+        loader = std::make_unique<Loader>(
+            train_split_, loader_options(config_, loader_threads_, dataset_.info), state_.position);
         continue;
       }
       end_epoch(loader->position());
@@ -226,12 +238,16 @@ class Trainer {
     for (const auto& named : parameters_) {
       if (named.name != "decoder/output/b") continue;
       Tensor& bias = named.parameter->value;
+      const bool categorical = model_->frame_output() == FrameOutput::kCategorical;
       for (int p = 0; p < pitches; ++p) {
         const double frequency =
             std::clamp(static_cast<double>(on[static_cast<size_t>(p)]) /
                            static_cast<double>(std::max<int64_t>(train.frames(), 1)),
                        1e-4, 1.0 - 1e-4);
-        bias[p] = static_cast<float>(std::log(frequency / (1.0 - frequency)));
+        // A key's log-odds for a sigmoid; a class's log-frequency for a softmax (its
+        // probabilities then start at the frequencies, up to the clamp).
+        bias[p] = static_cast<float>(categorical ? std::log(frequency)
+                                                 : std::log(frequency / (1.0 - frequency)));
       }
       return;
     }
@@ -252,7 +268,8 @@ class Trainer {
     state_.epochs_done = saved.epoch;
     state_.position = {saved.loader.at("epoch").get<int64_t>(),
                        saved.loader.at("batch").get<int64_t>()};
-    state_.progress = EpochProgress::from_json(saved.epoch_progress, latest->path.string());
+    state_.progress = EpochProgress::from_json(saved.epoch_progress, latest->path.string(),
+                                               model_->frame_output());
     run_.metrics().reset_to(saved.metrics);
     // A run killed after its last checkpoint (during the final test) has nothing left to train.
     stop_ = early_stopping_.should_stop() ||
@@ -267,7 +284,8 @@ class Trainer {
     model_->set_training(true);
     const int64_t epoch = state_.epochs_done + 1;
     const int64_t batches = loader.batches_per_epoch();
-    EpochProgress sums = std::exchange(state_.progress, EpochProgress{});
+    EpochProgress sums =
+        std::exchange(state_.progress, EpochProgress{FrameMetrics(model_->frame_output())});
     std::vector<double> step_seconds;
     double loader_wait = 0.0;
     double frames_since_start = 0.0;
@@ -316,7 +334,7 @@ class Trainer {
     }
     if (progress) fmt::print(stderr, "\n");
     const double seconds = seconds_since(epoch_start);
-    train_row_ = metrics_row(sums.metrics);
+    train_row_ = sums.metrics.row();
     train_row_["lr"] = schedule_.lr(std::max<int64_t>(state_.step - 1, 0));
     train_row_["grad_norm"] =
         sums.steps == 0 ? 0.0 : sums.norm_sum / static_cast<double>(sums.steps);
@@ -370,7 +388,7 @@ class Trainer {
 
   FrameMetrics evaluate(const SplitRolls& split) {
     model_->set_training(false);
-    FrameMetrics metrics;
+    FrameMetrics metrics(model_->frame_output());
     model_->evaluate(split, config_.data.eval_batch_size,
                      [&metrics](const Tensor& logits, const Tensor& targets, const Tensor& mask) {
                        metrics.add(logits, targets, mask);
@@ -382,9 +400,9 @@ class Trainer {
     const int64_t epoch = state_.epochs_done + 1;
     const auto valid_start = Clock::now();
     const FrameMetrics valid =
-        run_.writes_records() ? evaluate(dataset_.splits[1]) : FrameMetrics{};
+        run_.writes_records() ? evaluate(dataset_.splits[1]) : FrameMetrics(model_->frame_output());
     const double valid_nll = world_.broadcast(valid.nll());
-    nlohmann::json valid_row = metrics_row(valid);
+    nlohmann::json valid_row = valid.row();
     valid_row["eval_s"] = seconds_since(valid_start);
     std::vector<nlohmann::json> epoch_rows = {
         run_.metrics().make_row(epoch, state_.step, "train", train_row_),
@@ -457,11 +475,19 @@ class Trainer {
       restore_parameters(best.params, parameters_, store_.best_path().string());
     }
     const FrameMetrics test = evaluate(dataset_.splits[2]);
-    nlohmann::json row = metrics_row(test);
+    nlohmann::json row = test.row();
     row["best_epoch"] = outcome.best_epoch;
     run_.metrics().append(state_.epochs_done, state_.step, "test", row);
-    run_.log().info("test (best valid epoch {}): nll {:.4f} acc {:.4f} f1 {:.4f}",
-                    outcome.best_epoch, test.nll(), test.accuracy(), test.f1());
+    if (test.output() == FrameOutput::kCategorical) {
+      run_.log().info(
+          "test (best valid epoch {}): nll {:.4f} perplexity {:.3f} acc {:.4f} event_accuracy "
+          "{:.4f}",
+          outcome.best_epoch, test.nll(), test.perplexity(), test.accuracy(),
+          test.event_accuracy());
+    } else {
+      run_.log().info("test (best valid epoch {}): nll {:.4f} acc {:.4f} f1 {:.4f}",
+                      outcome.best_epoch, test.nll(), test.accuracy(), test.f1());
+    }
     outcome.test = test.to_json();
     return outcome;
   }

@@ -4,13 +4,18 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "data/dataset.hpp"
+#include "data/loader.hpp"
+#include "data/locate.hpp"
 #include "data/melody.hpp"
 #include "data/midi_import.hpp"
 #include "test_midi_support.hpp"
@@ -370,6 +375,124 @@ TEST(MelodyMido, NottinghamSampleAgreesWithAnIndependentMidoExtraction) {
   }
   EXPECT_EQ(theirs.size(), (tunes.size() + 19) / 20);
   EXPECT_GT(notes_compared, 5000);
+}
+
+// What token models read: one-hot rolls of the events, back to the same events, and the melody
+// they spell as the piano roll MIDI, SVG and music statistics take.
+TEST(TokenRolls, OneHotRollsRoundTripAndSpellTheMelody) {
+  const MelodyVocabulary vocabulary;  // 48..83, 38 classes
+  const std::vector<int16_t> events = {
+      vocabulary.note_on(60), kNoEvent, kNoteOff, vocabulary.note_on(62),
+      vocabulary.note_on(83), kNoEvent};
+  const PianoRoll one_hot = one_hot_roll(events, vocabulary);
+  ASSERT_EQ(one_hot.frames, 6);
+  ASSERT_EQ(one_hot.pitches, 38);
+  for (int64_t t = 0; t < 6; ++t) {
+    for (int c = 0; c < 38; ++c)
+      EXPECT_EQ(one_hot.at(t, c), c == events[static_cast<size_t>(t)] ? 1 : 0) << t << " " << c;
+  }
+  EXPECT_EQ(one_hot_events(one_hot, vocabulary), events);
+
+  const PianoRoll melody = melody_piano_roll(events, vocabulary);
+  ASSERT_EQ(melody.pitches, 36);
+  ASSERT_EQ(melody.lowest_pitch, 48);
+  // 60 sounds at steps 0-1, the rest at step 2, 62 at step 3, 83 at steps 4-5.
+  const std::vector<std::vector<int>> sounding = {{60}, {60}, {}, {62}, {83}, {83}};
+  for (int64_t t = 0; t < 6; ++t) {
+    for (int p = 0; p < 36; ++p) {
+      const auto& on = sounding[static_cast<size_t>(t)];
+      const bool expected = std::find(on.begin(), on.end(), 48 + p) != on.end();
+      EXPECT_EQ(melody.at(t, p), expected ? 1 : 0) << "step " << t << " pitch " << 48 + p;
+    }
+  }
+
+  PianoRoll two = one_hot;
+  two.at(1, 5) = 1;
+  EXPECT_THROW(one_hot_events(two, vocabulary), InputError);
+  PianoRoll none = one_hot;
+  none.at(2, kNoteOff) = 0;
+  EXPECT_THROW(one_hot_events(none, vocabulary), InputError);
+  const std::vector<int16_t> outside = {38};
+  EXPECT_THROW(one_hot_roll(outside, vocabulary), InputError);
+}
+
+// A token dataset file loads, for training, evaluation and generation, as one-hot rolls of the
+// vocabulary's classes, and keeps its kind.
+TEST(TokenDataset, LoadsAsOneHotRollsOfTheVocabulary) {
+  ScratchDir dir;
+  const auto path = dir / "tokens.h5";
+  const TokenDataset tokens = small_token_dataset();
+  write_token_dataset(path, tokens);
+  const Dataset dataset = load_dataset(path.string(), "");
+  EXPECT_EQ(dataset.info.kind, "tokens");
+  EXPECT_EQ(frame_width(dataset.info), 38);
+  for (size_t s = 0; s < 3; ++s) {
+    const SplitRolls& rolls = dataset.splits[s];
+    const SplitTokens& events = tokens.splits[s];
+    EXPECT_EQ(rolls.pitches, 38);
+    EXPECT_EQ(rolls.offsets, events.offsets);
+    EXPECT_EQ(rolls.names, events.names);
+    for (int64_t q = 0; q < rolls.sequences(); ++q) {
+      const auto expected = events.sequence(q);
+      EXPECT_EQ(one_hot_events(rolls.sequence(q, 48), MelodyVocabulary{}),
+                std::vector<int16_t>(expected.begin(), expected.end()));
+    }
+  }
+}
+
+// Transposing a token sample moves its NOTE_ON events only, never out of the range (the shift is
+// drawn among those that keep every note in), keyed by the sample as for piano rolls.
+TEST(TokenTransposition, KeepsEveryNoteInRangeAndTheOtherEventsInPlace) {
+  const MelodyVocabulary vocabulary;
+  auto split = std::make_shared<SplitRolls>();
+  split->pitches = vocabulary.size();
+  CounterRng rng(derive_key(21));
+  std::vector<std::vector<int16_t>> sequences;
+  for (int s = 0; s < 40; ++s) {
+    // Some melodies start at the bottom of the range or end at its top, so they can move one way.
+    const int low = s % 4 == 0 ? 48 : s % 4 == 1 ? 78 : 60;
+    std::vector<int16_t> events = {vocabulary.note_on(s % 4 == 1 ? 83 : low)};
+    for (int t = 1; t < 12; ++t) {
+      const uint64_t kind = rng.below(3);
+      events.push_back(kind == 0   ? kNoEvent
+                       : kind == 1 ? kNoteOff
+                                   : vocabulary.note_on(low + static_cast<int>(rng.below(6))));
+    }
+    split->append(one_hot_roll(events, vocabulary), fmt::format("m{}", s));
+    sequences.push_back(events);
+  }
+  LoaderOptions options;
+  options.framing = Framing::kFull;
+  options.batch_size = 8;
+  options.max_transpose = 5;
+  options.fixed_columns = kFirstNoteOn;
+  options.seed = 3;
+  Loader loader(split, options), again(split, options);
+  std::set<int> shifts;
+  for (int64_t b = 0; b < 2 * loader.batches_per_epoch(); ++b) {
+    const Batch batch = loader.next();
+    const Batch repeat = again.next();
+    EXPECT_EQ(batch.inputs.frames, repeat.inputs.frames);
+    for (int i = 0; i < batch.batch_size; ++i) {
+      const SampleOrigin& origin = batch.samples[static_cast<size_t>(i)];
+      shifts.insert(origin.transpose);
+      if (origin.sequence % 4 == 0) EXPECT_GE(origin.transpose, 0) << "a melody from pitch 48";
+      if (origin.sequence % 4 == 1) EXPECT_LE(origin.transpose, 0) << "a melody up to pitch 83";
+      const auto& events = sequences[static_cast<size_t>(origin.sequence)];
+      for (int64_t t = 0; t < origin.frames; ++t) {
+        const int16_t event = events[static_cast<size_t>(t)];
+        const int moved = vocabulary.is_note_on(event) ? event + origin.transpose : event;
+        ASSERT_TRUE(moved >= 0 && moved < vocabulary.size())
+            << "sequence " << origin.sequence << " shifted " << origin.transpose;
+        const float* row = batch.inputs.frames.data() +
+                           (t * batch.batch_size + i) * static_cast<int64_t>(vocabulary.size());
+        for (int c = 0; c < vocabulary.size(); ++c)
+          EXPECT_EQ(row[c], c == moved ? 1.0f : 0.0f) << "sequence " << origin.sequence;
+      }
+    }
+  }
+  EXPECT_GE(shifts.size(), 8u) << "the shifts of [-5, 5] are drawn";
+  EXPECT_TRUE(shifts.count(-5) == 1 && shifts.count(5) == 1);
 }
 
 }  // namespace

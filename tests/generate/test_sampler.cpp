@@ -1,9 +1,14 @@
 // Sampling frames from logits (generate/sampler.hpp): determinism keyed by (seed, sample, frame),
 // Bernoulli frequencies that follow sigmoid(logit / temperature), the low-temperature limit, and
-// the polyphony limits.
+// the polyphony limits; for token models, one event per row drawn from the softmax restricted by
+// top-k and top-p, its frequencies checked by a chi-squared test (Boost.Math).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <boost/math/distributions/chi_squared.hpp>
 #include <cmath>
+#include <functional>
+#include <tuple>
 #include <vector>
 
 #include "core/error.hpp"
@@ -168,6 +173,143 @@ TEST(Sampler, OutOfRangeOptionsAreErrors) {
         SamplingOptions{1, 1.0, 0, -1}}) {
     EXPECT_THROW(sample_frames(logits, options, 0, 0, frames), Error)
         << options.temperature << " " << options.max_polyphony << " " << options.min_notes;
+  }
+}
+
+constexpr int64_t kClasses = 38;
+
+// One row of event logits, every class different: class c at 0.15 c - 2 (c mod 5).
+Tensor event_logits(int64_t batch) {
+  Tensor logits({batch, kClasses});
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t c = 0; c < kClasses; ++c)
+      logits[b * kClasses + c] = 0.15f * static_cast<float>(c) - 2.0f * static_cast<float>(c % 5);
+  }
+  return logits;
+}
+
+// The class of each one-hot row; fails the test for a row that is not one-hot.
+std::vector<int64_t> drawn_classes(const Tensor& frames) {
+  std::vector<int64_t> classes;
+  for (int64_t b = 0; b < frames.dim(0); ++b) {
+    int64_t found = -1, ones = 0;
+    for (int64_t c = 0; c < kClasses; ++c) {
+      if (frames[b * kClasses + c] == 1.0f) found = c, ++ones;
+    }
+    EXPECT_EQ(ones, 1) << "row " << b;
+    classes.push_back(found);
+  }
+  return classes;
+}
+
+// Draws `rows` events and checks their counts against event_distribution by Pearson's chi-squared
+// test (classes of expected count < 5 pooled), at significance 1e-4; draws outside the kept
+// classes fail outright. Returns how many classes were kept.
+int64_t expect_draws_follow_the_distribution(const SamplingOptions& options) {
+  const int64_t rows = 40000;
+  const Tensor logits = event_logits(rows);
+  Tensor frames;
+  sample_events(logits, options, 0, 7, frames);
+  const std::vector<double> p = event_distribution(logits.data(), kClasses, options);
+  std::vector<double> counts(kClasses, 0.0);
+  for (const int64_t c : drawn_classes(frames))
+    counts[static_cast<size_t>(c)] += 1.0;
+  double statistic = 0.0, pooled_expected = 0.0, pooled_count = 0.0;
+  int64_t cells = 0, kept = 0;
+  for (int64_t c = 0; c < kClasses; ++c) {
+    if (p[c] == 0.0) {
+      EXPECT_EQ(counts[c], 0.0) << "class " << c << " is outside top-k / top-p";
+      continue;
+    }
+    ++kept;
+    const double expected = p[c] * rows;
+    if (expected < 5.0) {
+      pooled_expected += expected;
+      pooled_count += counts[c];
+      continue;
+    }
+    statistic += (counts[c] - expected) * (counts[c] - expected) / expected;
+    ++cells;
+  }
+  if (pooled_expected > 0.0) {
+    statistic += (pooled_count - pooled_expected) * (pooled_count - pooled_expected) /
+                 std::max(pooled_expected, 1e-12);
+    ++cells;
+  }
+  if (cells > 1) {
+    const boost::math::chi_squared chi2(static_cast<double>(cells - 1));
+    EXPECT_LT(statistic, boost::math::quantile(boost::math::complement(chi2, 1e-4)))
+        << "top_k " << options.top_k << " top_p " << options.top_p << " temperature "
+        << options.temperature;
+  }
+  return kept;
+}
+
+TEST(EventSampler, DrawsFollowTheSoftmaxAndItsTopKAndTopPRestrictions) {
+  SamplingOptions options;
+  EXPECT_EQ(expect_draws_follow_the_distribution(options), kClasses);
+  options.temperature = 0.7;
+  EXPECT_EQ(expect_draws_follow_the_distribution(options), kClasses);
+  options = {};
+  options.top_k = 4;
+  EXPECT_EQ(expect_draws_follow_the_distribution(options), 4);
+  options = {};
+  options.top_p = 0.6;
+  const int64_t nucleus = expect_draws_follow_the_distribution(options);
+  // The nucleus is the smallest prefix of the classes by probability that reaches top_p.
+  const Tensor row = event_logits(1);
+  SamplingOptions all;
+  std::vector<double> p = event_distribution(row.data(), kClasses, all);
+  std::sort(p.begin(), p.end(), std::greater<>());
+  double before = 0.0;
+  for (int64_t i = 0; i + 1 < nucleus; ++i)
+    before += p[static_cast<size_t>(i)];
+  EXPECT_LT(before, 0.6);
+  EXPECT_GE(before + p[static_cast<size_t>(nucleus - 1)], 0.6);
+  EXPECT_GT(nucleus, 1);
+  options.top_k = 2;  // both: at most 2 classes, the nucleus's first two
+  EXPECT_EQ(expect_draws_follow_the_distribution(options), 2);
+}
+
+TEST(EventSampler, KeyedBySeedSampleAndStepAndSharpAtLowTemperature) {
+  const Tensor logits = event_logits(64);
+  SamplingOptions options;
+  options.seed = 5;
+  Tensor a, b, other_seed, other_step, shifted;
+  sample_events(logits, options, 0, 3, a);
+  sample_events(logits, options, 0, 3, b);
+  EXPECT_EQ(drawn_classes(a), drawn_classes(b));
+  sample_events(logits, options, 0, 4, other_step);
+  EXPECT_NE(drawn_classes(a), drawn_classes(other_step));
+  options.seed = 6;
+  sample_events(logits, options, 0, 3, other_seed);
+  EXPECT_NE(drawn_classes(a), drawn_classes(other_seed));
+  // Sample s draws the same event whatever batch it sits in.
+  options.seed = 5;
+  const Tensor tail = event_logits(32);
+  sample_events(tail, options, 32, 3, shifted);
+  const std::vector<int64_t> whole = drawn_classes(a), part = drawn_classes(shifted);
+  EXPECT_EQ(std::vector<int64_t>(whole.begin() + 32, whole.end()), part);
+
+  options.temperature = 1e-3;
+  Tensor sharp;
+  sample_events(logits, options, 0, 3, sharp);
+  const int64_t best = std::max_element(logits.data(), logits.data() + kClasses) - logits.data();
+  for (const int64_t c : drawn_classes(sharp))
+    EXPECT_EQ(c, best);
+}
+
+TEST(EventSampler, OptionsOutOfRangeAreRefused) {
+  const Tensor logits = event_logits(2);
+  Tensor frames;
+  for (const auto& [top_k, top_p, temperature] : std::vector<std::tuple<int, double, double>>{
+           {-1, 1.0, 1.0}, {39, 1.0, 1.0}, {0, 0.0, 1.0}, {0, 1.5, 1.0}, {0, 1.0, 0.0}}) {
+    SamplingOptions options;
+    options.top_k = top_k;
+    options.top_p = top_p;
+    options.temperature = temperature;
+    EXPECT_THROW(sample_events(logits, options, 0, 0, frames), Error)
+        << top_k << " " << top_p << " " << temperature;
   }
 }
 

@@ -1,7 +1,8 @@
 // Frame metrics (docs/metrics.md): the per-key nll over logits in [-50, 50], a hand-computed case
 // with padding, an independent long-double reference on random data, stability at extreme logits,
 // merge and thread-count independence, and the sanity floor: predicting each key from its JSB
-// training-set frequency gives test nll 11.09 on frames 2..T.
+// training-set frequency gives test nll 11.09 on frames 2..T. For token models: the categorical
+// nll, perplexity, accuracy and its event / no-event split against a long-double reference.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -188,9 +189,9 @@ TEST(FrameMetrics, EmptyAndInvalidInputs) {
   EXPECT_EQ(metrics.frames(), 0);
 }
 
-// The sanity floor of docs/metrics.md. Key k gets the logit of its training-set frequency p_k (clamped to
-// [1e-12, 1 - 1e-12] for keys never or always on), every test frame but the first of each
-// sequence is scored: nll 11.09 nats per frame.
+// The sanity floor of docs/metrics.md. Key k gets the logit of its training-set frequency p_k
+// (clamped to [1e-12, 1 - 1e-12] for keys never or always on), every test frame but the first of
+// each sequence is scored: nll 11.09 nats per frame.
 TEST(FrameMetrics, FrequencyBaselineOnJsbGivesTheDesignFloor) {
   const auto mat = testing::shared_dir() / "datasets" / "polyphonic" / "JSB_Chorales.mat";
   ASSERT_TRUE(std::filesystem::exists(mat)) << mat << " is missing (see docs/data.md)";
@@ -228,6 +229,70 @@ TEST(FrameMetrics, FrequencyBaselineOnJsbGivesTheDesignFloor) {
   // Every key's frequency is below one half: nothing is ever predicted on.
   EXPECT_EQ(metrics.true_positives() + metrics.false_positives(), 0);
   EXPECT_EQ(metrics.accuracy(), 0.0);
+}
+
+// Token metrics: -log softmax(x)[y] per scored event in long double, the argmax (lowest class on a
+// tie) against the target, split by whether the target is NO_EVENT (class 0).
+TEST(FrameMetrics, CategoricalMetricsMatchALongDoubleReference) {
+  const int64_t steps = 7, batch = 4, classes = 38;
+  Tensor logits = uniform_tensor({steps, batch, classes}, 9, 1, -6.0f, 6.0f);
+  Tensor targets({steps, batch, classes});
+  Tensor mask({steps, batch});
+  const Tensor draws = uniform_tensor({steps, batch}, 9, 2, 0.0f, 1.0f);
+  for (int64_t f = 0; f < steps * batch; ++f) {
+    // Half the events NO_EVENT, the others spread over the classes; the model is right on some.
+    const auto target = draws[f] < 0.5f ? 0 : static_cast<int64_t>(draws[f] * 70) % classes;
+    targets[f * classes + target] = 1.0f;
+    if (f % 3 == 0) logits[f * classes + target] = 20.0f;
+    mask[f] = f % batch == batch - 1 && f >= 5 * batch ? 0.0f : 1.0f;  // a shorter sequence
+  }
+  logits[1 * classes + 4] = logits[1 * classes + 5] = 50.0f;  // a tie goes to class 4
+
+  long double nll = 0;
+  int64_t frames = 0, correct = 0, events = 0, events_correct = 0;
+  for (int64_t f = 0; f < steps * batch; ++f) {
+    if (mask[f] == 0.0f) continue;
+    const float* x = logits.data() + f * classes;
+    int64_t target = 0, best = 0;
+    long double total = 0;
+    for (int64_t c = 0; c < classes; ++c) {
+      if (targets[f * classes + c] == 1.0f) target = c;
+      if (x[c] > x[best]) best = c;
+      total += std::exp(static_cast<long double>(x[c]));
+    }
+    nll -= static_cast<long double>(x[target]) - std::log(total);
+    ++frames;
+    correct += best == target;
+    events += target != 0;
+    events_correct += target != 0 && best == target;
+  }
+  FrameMetrics metrics(FrameOutput::kCategorical);
+  metrics.add(logits, targets, mask);
+  EXPECT_EQ(metrics.frames(), frames);
+  EXPECT_NEAR(metrics.nll(), static_cast<double>(nll / frames), 1e-12);
+  EXPECT_NEAR(metrics.perplexity(), std::exp(static_cast<double>(nll / frames)), 1e-9);
+  EXPECT_DOUBLE_EQ(metrics.accuracy(), static_cast<double>(correct) / frames);
+  EXPECT_DOUBLE_EQ(metrics.event_accuracy(), static_cast<double>(events_correct) / events);
+  EXPECT_DOUBLE_EQ(metrics.no_event_accuracy(),
+                   static_cast<double>(correct - events_correct) / (frames - events));
+  EXPECT_GT(correct, 0);
+  EXPECT_LT(correct, frames);
+  EXPECT_GT(events, 0);
+  EXPECT_LT(events, frames);
+
+  const nlohmann::json row = metrics.to_json();
+  for (const char* key : {"nll", "perplexity", "acc", "event_accuracy", "no_event_accuracy",
+                          "frames", "correct", "event_frames", "event_correct"})
+    EXPECT_TRUE(row.contains(key)) << key;
+  EXPECT_FALSE(row.contains("f1")) << "a piano-roll metric means nothing for tokens";
+  const FrameMetrics restored =
+      FrameMetrics::from_totals(FrameOutput::kCategorical, metrics.totals());
+  EXPECT_EQ(restored.to_json(), row);
+
+  Tensor two_classes = targets;
+  two_classes[0 * classes + 1] = two_classes[0 * classes + 2] = 1.0f;
+  FrameMetrics rejecting(FrameOutput::kCategorical);
+  EXPECT_THROW(rejecting.add(logits, two_classes, mask), InputError);
 }
 
 }  // namespace

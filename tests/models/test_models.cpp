@@ -1,7 +1,8 @@
 // Whole-model gradients against central finite differences, for every variant: lm, seq2seq
 // without attention, Luong and Bahdanau attention with each score, a bidirectional encoder with
 // its bridge. The layers are checked one by one in tests/nn; this proves the assembly (state
-// bridging, attention feedback, input feeding, teacher forcing) routes every gradient.
+// bridging, attention feedback, input feeding, teacher forcing) routes every gradient. The same
+// check runs on token models (one-hot frames scored by a softmax over the classes).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,13 +18,21 @@ using config::ModelType;
 
 constexpr int kPitches = 5;
 
-FrameBlock random_block(int64_t steps, int batch, CounterRng& rng, int64_t padded_tail = 0) {
+// Random frames [steps, batch, kPitches]: keys on with probability 0.4, or (categorical) one
+// class per frame.
+FrameBlock random_block(int64_t steps, int batch, CounterRng& rng, int64_t padded_tail = 0,
+                        FrameOutput output = FrameOutput::kBernoulli) {
   FrameBlock block;
   block.steps = steps;
   block.frames.resize(static_cast<size_t>(steps * batch * kPitches));
   block.mask.assign(static_cast<size_t>(steps * batch), 1.0f);
-  for (auto& cell : block.frames)
-    cell = rng.uniform() < 0.4f ? 1.0f : 0.0f;
+  if (output == FrameOutput::kCategorical) {
+    for (size_t frame = 0; frame < block.mask.size(); ++frame)
+      block.frames[frame * kPitches + rng.below(kPitches)] = 1.0f;
+  } else {
+    for (auto& cell : block.frames)
+      cell = rng.uniform() < 0.4f ? 1.0f : 0.0f;
+  }
   // The last sample ends early: its final `padded_tail` frames are padding.
   for (int64_t t = steps - padded_tail; t < steps; ++t) {
     block.mask[static_cast<size_t>(t * batch + batch - 1)] = 0.0f;
@@ -34,15 +43,16 @@ FrameBlock random_block(int64_t steps, int batch, CounterRng& rng, int64_t padde
   return block;
 }
 
-Batch make_batch(const config::ModelConfig& model, CounterRng& rng) {
+Batch make_batch(const config::ModelConfig& model, CounterRng& rng,
+                 FrameOutput output = FrameOutput::kBernoulli) {
   Batch batch;
   batch.batch_size = 3;
   batch.pitches = kPitches;
   if (model.type == ModelType::lm) {
-    batch.inputs = random_block(6, batch.batch_size, rng, 2);
+    batch.inputs = random_block(6, batch.batch_size, rng, 2, output);
   } else {
-    batch.inputs = random_block(4, batch.batch_size, rng);
-    batch.targets = random_block(5, batch.batch_size, rng, 2);
+    batch.inputs = random_block(4, batch.batch_size, rng, 0, output);
+    batch.targets = random_block(5, batch.batch_size, rng, 2, output);
   }
   return batch;
 }
@@ -54,16 +64,16 @@ config::ModelConfig config_for(const Variant& variant) {
   return testing::variant_config(variant, 4);
 }
 
-class ModelGradients : public ::testing::TestWithParam<Variant> {};
-
-TEST_P(ModelGradients, MatchFiniteDifferences) {
-  const Variant& variant = GetParam();
+// Every parameter's gradient (up to 3 elements each) of the variant's model scored as `output`,
+// against central differences of the mean training loss.
+void expect_gradients_match_finite_differences(const Variant& variant, FrameOutput output) {
   const config::ModelConfig config = config_for(variant);
-  auto model = build_model(config, kPitches, 4, 5);
+  auto model = build_model(config, kPitches, 4, 5, output);
+  ASSERT_EQ(model->frame_output(), output);
   model->init(7);
   model->set_training(true);
   CounterRng rng(derive_key(99));
-  const Batch batch = make_batch(config, rng);
+  const Batch batch = make_batch(config, rng, output);
 
   const auto parameters = model->parameters();
   for (const auto& named : parameters)
@@ -115,6 +125,17 @@ TEST_P(ModelGradients, MatchFiniteDifferences) {
   }
   EXPECT_GT(checked, 20);
   EXPECT_LE(4 * skipped, checked) << skipped << " elements sat on a relu kink";
+}
+
+class ModelGradients : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(ModelGradients, MatchFiniteDifferences) {
+  expect_gradients_match_finite_differences(GetParam(), FrameOutput::kBernoulli);
+}
+
+// Token models: the same variants with one-hot frames and the softmax cross-entropy.
+TEST_P(ModelGradients, TokenModelMatchesFiniteDifferences) {
+  expect_gradients_match_finite_differences(GetParam(), FrameOutput::kCategorical);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, ModelGradients, ::testing::ValuesIn(testing::lstm_variants()),

@@ -25,7 +25,7 @@ ScheduledSampling sampling(double probability, int64_t ramp_steps, uint64_t step
   config::ScheduledSamplingConfig config;
   config.probability = probability;
   config.ramp_steps = ramp_steps;
-  ScheduledSampling result(config);
+  ScheduledSampling result(config, FrameOutput::kBernoulli);
   result.set_step(7, step);
   return result;
 }

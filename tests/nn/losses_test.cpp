@@ -1,5 +1,6 @@
 // Losses: values against the double reference, gradients against finite differences, masking
-// and the stability of the Bernoulli loss at |logit| up to 1e4.
+// and the stability of the Bernoulli loss at |logit| up to 1e4; the frame loss of token models
+// against the softmax cross-entropy of the classes its one-hot targets hold.
 #include "nn/losses.hpp"
 
 #include <gtest/gtest.h>
@@ -84,6 +85,58 @@ TEST(NnLosses, SoftmaxCrossEntropyValueAndGradient) {
   Tensor bad_mask = mask;
   bad_mask[0] = 0.5f;
   EXPECT_THROW(ce.compute(logits, targets, bad_mask, grad), InputError);
+}
+
+// A token model's frame loss reads each scored frame's class from its one-hot target row and is
+// then exactly the softmax cross-entropy of those classes (which torch_crosscheck_test checks
+// against torch.nn.CrossEntropyLoss); masked rows may hold anything.
+TEST(NnLosses, CategoricalFrameLossIsTheCrossEntropyOfTheOneHotClasses) {
+  const int64_t T = 3, B = 2, V = 7;
+  const Tensor logits = random_tensor({T, B, V}, 5, 3.0f);
+  const std::vector<int32_t> classes{0, 6, 3, 2, 5, 1};
+  const Tensor mask = frame_mask(T, B);
+  Tensor targets({T, B, V});
+  for (int64_t frame = 0; frame < T * B; ++frame)
+    targets[frame * V + classes[static_cast<size_t>(frame)]] = 1.0f;
+  targets[1 * V + 2] = 1.0f;  // frame 1 is padding: a second 1 there is ignored
+  SoftmaxCrossEntropyLoss ce;
+  FrameLoss frame_loss(FrameOutput::kCategorical);
+  Tensor ce_grad, frame_grad;
+  const LossValue expected = ce.compute(logits, classes, mask, ce_grad, 0.25f);
+  const LossValue value = frame_loss.compute(logits, targets, mask, frame_grad, 0.25f);
+  EXPECT_EQ(value.total, expected.total);
+  EXPECT_EQ(value.scored_frames, 4);
+  EXPECT_EQ(frame_grad.dims(), ce_grad.dims());
+  for (int64_t i = 0; i < ce_grad.numel(); ++i)
+    EXPECT_EQ(frame_grad[i], ce_grad[i]) << i;
+  for (int64_t v = 0; v < V; ++v)
+    EXPECT_EQ(frame_grad[1 * V + v], 0.0f) << "masked frame, class " << v;
+
+  Tensor two_classes = targets;
+  two_classes[0 * V + 4] = 1.0f;  // frame 0 is scored
+  EXPECT_THROW(frame_loss.compute(logits, two_classes, mask, frame_grad), InputError);
+  Tensor no_class = targets;
+  no_class[2 * V + classes[2]] = 0.0f;
+  EXPECT_THROW(frame_loss.compute(logits, no_class, mask, frame_grad), InputError);
+  Tensor half = targets;
+  half[0 * V + classes[0]] = 0.5f;
+  EXPECT_THROW(frame_loss.compute(logits, half, mask, frame_grad), InputError);
+}
+
+TEST(NnLosses, BernoulliFrameLossIsTheSigmoidBce) {
+  const int64_t T = 3, B = 2, K = 5;
+  const Tensor logits = random_tensor({T, B, K}, 8, 3.0f);
+  Tensor targets({T, B, K});
+  for (int64_t i = 0; i < targets.numel(); ++i)
+    targets[i] = i % 3 == 0 ? 1.0f : 0.0f;
+  const Tensor mask = frame_mask(T, B);
+  SigmoidBceLoss bce;
+  FrameLoss frame_loss(FrameOutput::kBernoulli);
+  Tensor bce_grad, frame_grad;
+  EXPECT_EQ(frame_loss.compute(logits, targets, mask, frame_grad).total,
+            bce.compute(logits, targets, mask, bce_grad).total);
+  for (int64_t i = 0; i < bce_grad.numel(); ++i)
+    EXPECT_EQ(frame_grad[i], bce_grad[i]) << i;
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 """Loads a cadenza lm checkpoint with h5py into torch.nn.LSTM, torch.nn.GRU or torch.nn.RNN (by its
 model.cell) + torch.nn.Linear and computes the
 test nll of a cadenza dataset with the full-sequence protocol: for each sequence, frames 1..T-1
-predict frames 2..T; Bernoulli nll summed over keys, total over the split / scored frames.
+predict frames 2..T; Bernoulli nll summed over keys, total over the split / scored frames. For a
+token dataset (kind "tokens": melody events) the inputs are the events one-hot and the loss is
+torch.nn.CrossEntropyLoss over the vocabulary: nats per event.
 
 usage: torch_checkpoint_nll.py CHECKPOINT.h5 DATASET.h5 SPLIT  -> prints {"nll": ..., "frames": ...}
 """
@@ -21,20 +23,30 @@ def main():
         params = {}
         ckpt["params"].visititems(
             lambda name, obj: params.__setitem__(name, np.array(obj)) if isinstance(obj, h5py.Dataset) else None)
+    with h5py.File(dataset_path, "r") as data:
+        tokens = data.attrs.get("kind", "piano_roll") == "tokens"
+        if tokens:
+            classes = int(data.attrs["num_pitches"]) + 2
+            events = np.array(data[split]["events"], dtype=np.int64)
+            rolls = np.eye(classes)[events]
+        else:
+            rolls = np.array(data[split]["rolls"], dtype=np.float64)
+        offsets = np.array(data[split]["offsets"])
+    width = rolls.shape[1]
     model_config = config["model"]
     assert model_config["type"] == "lm", model_config
     layers, hidden = model_config["layers"], model_config["hidden_size"]
     cell = model_config.get("cell", "lstm")
     if cell == "lstm":
-        group, gates, recurrent = "lstm", 4, torch.nn.LSTM(input_size=88, hidden_size=hidden, num_layers=layers)
+        group, gates, recurrent = "lstm", 4, torch.nn.LSTM(input_size=width, hidden_size=hidden, num_layers=layers)
     elif cell == "gru":
-        group, gates, recurrent = "gru", 3, torch.nn.GRU(input_size=88, hidden_size=hidden, num_layers=layers)
+        group, gates, recurrent = "gru", 3, torch.nn.GRU(input_size=width, hidden_size=hidden, num_layers=layers)
     else:
         nonlinearity = {"rnn_tanh": "tanh", "rnn_relu": "relu"}[cell]
-        group, gates, recurrent = "rnn", 1, torch.nn.RNN(input_size=88, hidden_size=hidden, num_layers=layers,
+        group, gates, recurrent = "rnn", 1, torch.nn.RNN(input_size=width, hidden_size=hidden, num_layers=layers,
                                                          nonlinearity=nonlinearity)
     recurrent = recurrent.double()
-    output = torch.nn.Linear(hidden, 88).double()
+    output = torch.nn.Linear(hidden, width).double()
     with torch.no_grad():
         for layer in range(layers):
             prefix = f"decoder/{group}/layer{layer}/"
@@ -49,11 +61,9 @@ def main():
                 getattr(recurrent, f"bias_hh_l{layer}").zero_()
         output.weight.copy_(torch.from_numpy(params["decoder/output/W"]))
         output.bias.copy_(torch.from_numpy(params["decoder/output/b"]))
-    with h5py.File(dataset_path, "r") as data:
-        rolls = np.array(data[split]["rolls"], dtype=np.float64)
-        offsets = np.array(data[split]["offsets"])
     total, frames = 0.0, 0
     loss = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    cross_entropy = torch.nn.CrossEntropyLoss(reduction="sum")
     with torch.no_grad():
         for i in range(len(offsets) - 1):
             sequence = torch.from_numpy(rolls[offsets[i]:offsets[i + 1]])
@@ -61,7 +71,11 @@ def main():
                 continue
             hidden_states, _ = recurrent(sequence[:-1].unsqueeze(1))
             logits = output(hidden_states.squeeze(1))
-            total += loss(logits, sequence[1:]).item()
+            if tokens:
+                targets = torch.from_numpy(events[offsets[i] + 1:offsets[i + 1]])
+                total += cross_entropy(logits, targets).item()
+            else:
+                total += loss(logits, sequence[1:]).item()
             frames += sequence.shape[0] - 1
     print(json.dumps({"nll": total / frames, "frames": frames}))
 

@@ -148,10 +148,9 @@ TEST(TrainFaults, WrongConfigsExitWith2NamingTheKeyAndWriteNothing) {
 
 // SIGTERM (Slurm's preemption signal) and SIGINT (Ctrl-C) mid-run: a checkpoint at the next step,
 // manifest "interrupted", exit 128 + signal, and a resume bit-identical to an uninterrupted run.
-TEST(TrainFaults, SignalsCheckpointAndResumeBitIdentically) {
-  ScratchDir dir;
-  const auto config = smoke_experiment(dir, "signalled",
-                                       R"(, "train": {"epochs": 4}, "model": {"hidden_size": 48})");
+// `config` trains a run named "signalled".
+void expect_signals_checkpoint_and_resume_bit_identically(const ScratchDir& dir,
+                                                          const fs::path& config) {
   const auto reference =
       run_cadenza("train " + quoted(config) + " --runs-dir " + quoted(dir / "reference"));
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
@@ -178,6 +177,21 @@ TEST(TrainFaults, SignalsCheckpointAndResumeBitIdentically) {
     expect_same_weights(run_dir, reference_dir);
     EXPECT_EQ(manifest_of(run_dir)["status"], "completed");
   }
+}
+
+TEST(TrainFaults, SignalsCheckpointAndResumeBitIdentically) {
+  ScratchDir dir;
+  expect_signals_checkpoint_and_resume_bit_identically(
+      dir, smoke_experiment(dir, "signalled",
+                            R"(, "train": {"epochs": 4}, "model": {"hidden_size": 48})"));
+}
+
+// A token model stopped mid-epoch saves the epoch's categorical metric sums with its checkpoint.
+TEST(TrainFaults, TokenModelSignalsCheckpointAndResumeBitIdentically) {
+  ScratchDir dir;
+  expect_signals_checkpoint_and_resume_bit_identically(
+      dir, testing::melody_experiment(dir, "signalled",
+                                      R"(, "train": {"epochs": 4}, "model": {"hidden_size": 48})"));
 }
 
 // A stream of SIGTERMs (a signal arrives twice when it goes to the process group and a sweep

@@ -1,10 +1,11 @@
-// Test support for the end-to-end training tests: experiments that extend the smoke experiment,
-// metrics rows without their wall-clock fields, where a run resumed, and bit-equality of two runs'
-// best weights.
+// Test support for the end-to-end training tests: experiments that extend the smoke experiment, a
+// melody (token) experiment on a slice of the Nottingham tunes, metrics rows without their
+// wall-clock fields, where a run resumed, and bit-equality of two runs' best weights.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,45 @@ inline std::filesystem::path smoke_experiment(const ScratchDir& dir, const std::
   std::ofstream(path) << R"({"extends": ")"
                       << (source_dir() / "experiments" / "smoke.json").string() << R"(", "name": ")"
                       << name << "\"" << extra << "}";
+  return path;
+}
+
+// A token experiment, written to `dir`/NAME.json: the melodies of the first 120 Nottingham tunes
+// (by file name), imported once per `dir` into `dir`/melody.h5 by `cadenza data import --melody`;
+// an lm of 1 x 32 LSTM units, 3 epochs of windows of 64 events, batches of 16, Adam 1e-2,
+// transposition by up to 2 semitones (in `dir`/melody_base.json, which the experiment extends).
+// `extra` as for smoke_experiment.
+inline std::filesystem::path melody_experiment(const ScratchDir& dir, const std::string& name,
+                                               const std::string& extra) {
+  const auto dataset = dir / "melody.h5";
+  if (!std::filesystem::exists(dataset)) {
+    const auto tunes = dir / "nottingham";
+    std::filesystem::create_directories(tunes);
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(shared_dir() / "midi" / "nottingham")) {
+      if (entry.path().extension() == ".mid") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    EXPECT_GE(files.size(), 120u) << "the Nottingham corpus in ../shared/midi/nottingham";
+    files.resize(std::min<size_t>(files.size(), 120));
+    for (const auto& file : files)
+      std::filesystem::copy_file(file, tunes / file.filename());
+    const auto imported = run_cadenza("data import --melody --track 0 '" + tunes.string() +
+                                      "' --out '" + dataset.string() + "'");
+    EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  }
+  const auto base = dir / "melody_base.json";
+  std::ofstream(base) << R"({"extends": ")"
+                      << (source_dir() / "configs" / "optim" / "adam.json").string()
+                      << R"(", "seed": 1, "data": {"dataset": ")" << dataset.string()
+                      << R"(", "framing": "window", "window": 64, "stride": 64, "batch_size": 16,)"
+                      << R"( "max_transpose": 2, "context_frames": 16, "target_frames": 16},)"
+                      << R"( "model": {"type": "lm", "layers": 1, "hidden_size": 32},)"
+                      << R"( "train": {"epochs": 3, "optimizer": {"lr": 0.01}}})";
+  const auto path = dir / (name + ".json");
+  std::ofstream(path) << R"({"extends": ")" << base.string() << R"(", "name": ")" << name << "\""
+                      << extra << "}";
   return path;
 }
 
