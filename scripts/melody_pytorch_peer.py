@@ -5,6 +5,9 @@ way cadenza trains it, on the same token dataset (read with h5py):
 - samples: windows of --window events every --window events of each training melody, plus one
   ending at the melody's end (a melody no longer than the window is one sample), as cadenza's
   `window` framing; each epoch in a new random order, batches of --batch;
+- initialisation: PyTorch's defaults (uniform in +-1/sqrt(fan), as cadenza's), and the output
+  bias set to the log of each event's frequency in the training split (cadenza's
+  model.output_bias_init = "frequency" for a softmax, clamped to [1e-4, 1 - 1e-4]);
 - loss: torch.nn.CrossEntropyLoss over events 2..T of each window, averaged over the scored
   events of the batch; clip_grad_norm_(5); Adam(1e-3);
 - after every epoch the valid nll with the full-sequence protocol (each melody whole, events
@@ -98,6 +101,9 @@ def main():
         train, valid, test = (read_split(data, split, classes) for split in ("train", "valid", "test"))
     samples = windows(train, args.window)
     model = MelodyLm(classes, args.hidden, args.layers, args.dropout)
+    frequency = np.bincount(np.concatenate(train), minlength=classes) / sum(len(m) for m in train)
+    with torch.no_grad():
+        model.output.bias.copy_(torch.from_numpy(np.log(np.clip(frequency, 1e-4, 1 - 1e-4))))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = torch.nn.CrossEntropyLoss(reduction="sum")
     epochs, best = [], None
