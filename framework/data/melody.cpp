@@ -291,4 +291,22 @@ PianoRoll melody_piano_roll(std::span<const int16_t> events, const MelodyVocabul
   return roll;
 }
 
+MidiFile melody_to_midi(std::span<const int16_t> events, const MelodyVocabulary& vocabulary,
+                        int steps_per_quarter, int microseconds_per_quarter, int velocity) {
+  PianoRoll silence;
+  silence.frames = static_cast<int64_t>(events.size());
+  silence.pitches = vocabulary.pitches;
+  silence.lowest_pitch = vocabulary.lowest_pitch;
+  silence.cells.assign(events.size() * static_cast<size_t>(vocabulary.pitches), 0);
+  MidiFile midi =
+      piano_roll_to_midi(silence, steps_per_quarter, microseconds_per_quarter, velocity);
+  const int64_t ticks_per_step = midi.ticks_per_quarter / steps_per_quarter;
+  for (const MelodyNote& note : melody_notes(events, vocabulary)) {
+    midi.notes.push_back({note.onset * ticks_per_step,
+                          (note.onset + note.duration) * ticks_per_step, note.pitch, velocity, 0,
+                          1});
+  }
+  return midi;
+}
+
 }  // namespace cadenza

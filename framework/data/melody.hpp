@@ -118,4 +118,10 @@ std::vector<int16_t> one_hot_events(const PianoRoll& roll, const MelodyVocabular
 // take.
 PianoRoll melody_piano_roll(std::span<const int16_t> events, const MelodyVocabulary& vocabulary);
 
+// events -> a MIDI file of the notes of melody_notes, as piano_roll_to_midi lays out a piano roll
+// (conductor track, notes on track 1, the same ticks per step), except that a note repeated with
+// no rest between stays two notes, which a piano roll would merge.
+MidiFile melody_to_midi(std::span<const int16_t> events, const MelodyVocabulary& vocabulary,
+                        int steps_per_quarter, int microseconds_per_quarter, int velocity = 80);
+
 }  // namespace cadenza

@@ -28,6 +28,9 @@ struct AttentionRow {
 
 struct GeneratedSample {
   PianoRoll roll;  // the primer's frames, then the generated ones
+  // A token model's piece as events (primer included), written to MIDI note by note; empty for
+  // piano rolls (generate/session.hpp sets it).
+  std::vector<int16_t> events;
   int64_t primer_frames = 0;
   std::vector<AttentionRow> attention;  // one row per generated frame; empty without attention
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.hpp"
+#include "data/melody.hpp"
 #include "data/midi.hpp"
 #include "generate/attention_svg.hpp"
 #include "generate/audio.hpp"
@@ -24,8 +25,12 @@ SampleFiles write_sample_files(const GeneratedSample& sample, int index,
   const std::string stem = sample_stem(index);
   const std::string title = fmt::format("sample {}: {}", index, settings.caption);
 
-  MidiFile midi = piano_roll_to_midi(sample.roll, settings.frames_per_quarter,
-                                     settings.microseconds_per_quarter);
+  MidiFile midi =
+      sample.events.empty()
+          ? piano_roll_to_midi(sample.roll, settings.frames_per_quarter,
+                               settings.microseconds_per_quarter)
+          : melody_to_midi(sample.events, {sample.roll.lowest_pitch, sample.roll.pitches},
+                           settings.frames_per_quarter, settings.microseconds_per_quarter);
   midi.track_names[1] = fmt::format("cadenza {}", stem);
   files.midi = settings.folder / (stem + ".mid");
   write_midi(files.midi, midi);

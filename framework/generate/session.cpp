@@ -268,8 +268,11 @@ int run_generate(const GenerateOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<GeneratedSample> samples = generate_samples(*source.model, primer.roll, generation);
   if (source.dataset.info.kind == kTokensKind) {
-    for (GeneratedSample& sample : samples)
-      sample.roll = melody_roll(sample.roll, source.dataset.info);
+    const MelodyVocabulary vocabulary = melody_vocabulary(source.dataset.info);
+    for (GeneratedSample& sample : samples) {
+      sample.events = one_hot_events(sample.roll, vocabulary);
+      sample.roll = melody_piano_roll(sample.events, vocabulary);
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

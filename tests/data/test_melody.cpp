@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -493,6 +494,30 @@ TEST(TokenTransposition, KeepsEveryNoteInRangeAndTheOtherEventsInPlace) {
   }
   EXPECT_GE(shifts.size(), 8u) << "the shifts of [-5, 5] are drawn";
   EXPECT_TRUE(shifts.count(-5) == 1 && shifts.count(5) == 1);
+}
+
+// A melody's MIDI file keeps a note repeated without a rest as two notes (a piano roll would merge
+// them), on piano_roll_to_midi's grid and tracks.
+TEST(TokenRolls, MelodyMidiKeepsRepeatedNotesApart) {
+  const MelodyVocabulary vocabulary;
+  const std::vector<int16_t> events = {
+      vocabulary.note_on(60), kNoEvent, vocabulary.note_on(60), kNoteOff, kNoEvent,
+      vocabulary.note_on(67)};
+  const MidiFile midi = melody_to_midi(events, vocabulary, 4, 500000);
+  const MidiFile grid = piano_roll_to_midi(melody_piano_roll(events, vocabulary), 4, 500000);
+  EXPECT_EQ(midi.ticks_per_quarter, grid.ticks_per_quarter);
+  EXPECT_EQ(midi.tracks, 2);
+  const int64_t step = midi.ticks_per_quarter / 4;
+  ASSERT_EQ(midi.notes.size(), 3u);
+  EXPECT_EQ(grid.notes.size(), 2u) << "the piano roll merges the repeated 60";
+  const std::vector<std::array<int64_t, 3>> expected = {
+      {0, 2 * step, 60}, {2 * step, 3 * step, 60}, {5 * step, 6 * step, 67}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(midi.notes[i].start_tick, expected[i][0]) << i;
+    EXPECT_EQ(midi.notes[i].end_tick, expected[i][1]) << i;
+    EXPECT_EQ(midi.notes[i].pitch, expected[i][2]) << i;
+    EXPECT_EQ(midi.notes[i].track, 1) << i;
+  }
 }
 
 }  // namespace
