@@ -143,7 +143,9 @@ fs::path interrupted_run(const ScratchDir& dir, const fs::path& experiment, cons
 
 TEST(MpiTrain, ResumedOnTheSameRanksBitIdenticalOnOtherRanksSaysItIsNot) {
   ScratchDir dir;
-  const fs::path experiment = one_thread_smoke(dir, "resumed", 20);
+  // Long enough to outlast mpirun's 2 s before it passes SIGTERM on: 20 epochs, 0.1 s each on
+  // the AMD EPYC of 2026-12-02, once finished first.
+  const fs::path experiment = one_thread_smoke(dir, "resumed", 80);
   const fs::path reference =
       run_dir_of(run_cadenza(train_arguments(experiment, dir / "reference") + " --batch-shares 2"));
 
