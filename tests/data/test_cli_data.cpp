@@ -15,9 +15,7 @@ namespace {
 using testing::run_cadenza;
 using testing::ScratchDir;
 
-std::string quoted(const std::filesystem::path& path) {
-  return fmt::format("'{}'", path.string());
-}
+using testing::quoted;
 
 std::filesystem::path benchmark(const std::string& name) {
   return testing::shared_dir() / "datasets" / "polyphonic" / (name + ".mat");

@@ -24,10 +24,6 @@
 namespace cadenza::testing {
 namespace {
 
-std::string quoted(const std::filesystem::path& path) {
-  return "'" + path.string() + "'";
-}
-
 // A file of 4 ticks per quarter: each tick is one step of the default grid.
 MidiFile grid_file(std::vector<MidiNote> notes) {
   MidiFile midi;

@@ -19,9 +19,7 @@ using testing::FakeRun;
 using testing::run_cadenza;
 using testing::ScratchDir;
 
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::quoted;
 
 // A sweep directory with lm and seq2seq, two seeds each, one failed run and one not started.
 fs::path write_sweep(const ScratchDir& dir) {

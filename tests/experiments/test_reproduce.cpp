@@ -23,12 +23,7 @@ bool contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;
 }
 
-std::string quoted(const fs::path& path) {
-  std::string text = "'";
-  text += path.string();
-  text += "'";
-  return text;
-}
+using testing::quoted;
 
 const fs::path kFixtures = testing::source_dir() / "tests" / "experiments" / "reproduce";
 const fs::path kPublished = testing::source_dir() / "results" / "published";

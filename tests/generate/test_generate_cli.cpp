@@ -33,9 +33,7 @@ fs::path smoke_experiment() {
   return testing::source_dir() / "experiments" / "smoke.json";
 }
 
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::quoted;
 
 // The last non-empty line of a command's stdout, as JSON.
 nlohmann::json last_json_line(const std::string& out) {

@@ -19,9 +19,7 @@ namespace fs = std::filesystem;
 using testing::run_cadenza;
 using testing::slurp;
 
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::quoted;
 
 class MelodyGenerate : public ::testing::Test {
  protected:

@@ -63,6 +63,12 @@ inline CommandResult run_shell(const std::string& command) {
   return result;
 }
 
+// A path in single quotes, for the commands of run_shell and run_cadenza (test paths hold no
+// quote).
+inline std::string quoted(const std::filesystem::path& path) {
+  return "'" + path.string() + "'";
+}
+
 // Runs build/cadenza with `arguments` (already shell-quoted where needed).
 inline CommandResult run_cadenza(const std::string& arguments) {
   return run_shell(std::string("'") + CADENZA_BINARY + "' " + arguments);

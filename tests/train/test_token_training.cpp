@@ -23,9 +23,7 @@ using testing::ScratchDir;
 
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::quoted;
 
 nlohmann::json last_json_line(const std::string& text) {
   std::istringstream lines(text);

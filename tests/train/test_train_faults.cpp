@@ -42,9 +42,7 @@ using testing::ScratchDir;
 using testing::smoke_experiment;
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::quoted;
 
 nlohmann::json manifest_of(const fs::path& run_dir) {
   return nlohmann::json::parse(testing::slurp(run_dir / "manifest.json"));
