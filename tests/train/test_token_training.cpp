@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "data/dataset.hpp"
+#include "nn/precision.hpp"
 #include "support/process.hpp"
 #include "train/train_run_support.hpp"
 
@@ -96,10 +97,11 @@ TEST(TokenTraining, TheLmLearnsBeyondEventFrequenciesAndEvalAndPyTorchAgree) {
 }
 
 // A rung's pause (--pause-after-epoch) and the resume that continues the run, for each kind of
-// token model: the metrics rows and the weights equal those of an uninterrupted run.
+// token model (bf16 too, where the CPU has it): the metrics rows and the weights equal those of
+// an uninterrupted run.
 TEST(TokenTraining, EveryVariantPausedAndResumedEqualsAnUninterruptedRun) {
   ScratchDir dir;
-  const std::vector<std::pair<std::string, std::string>> variants = {
+  std::vector<std::pair<std::string, std::string>> variants = {
       {"lm_gru", R"(, "model": {"cell": "gru"})"},
       {"seq2seq", R"(, "model": {"type": "seq2seq"}, "data": {"framing": "segments"})"},
       {"luong_general_sampled",
@@ -109,6 +111,7 @@ TEST(TokenTraining, EveryVariantPausedAndResumedEqualsAnUninterruptedRun) {
        R"(, "model": {"type": "seq2seq", "attention": "additive", "attention_style": )"
        R"("bahdanau"}, "data": {"framing": "segments"})"},
   };
+  if (bf16_supported()) variants.emplace_back("lm_bf16", R"(, "model": {"precision": "bf16"})");
   for (const auto& [name, extra] : variants) {
     const fs::path config =
         testing::melody_experiment(dir, name, extra + R"(, "train": {"epochs": 2})");
