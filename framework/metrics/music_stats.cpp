@@ -128,6 +128,20 @@ void MusicStats::add(std::span<const uint8_t> cells, int64_t piece_frames, int p
       ++note_length_counts[static_cast<size_t>(std::min<int64_t>(t - start, kNoteLengthBins) - 1)];
     }
   }
+  // The melodic line: the highest note starting at each frame where one starts.
+  int previous_top = -1;
+  for (int64_t t = 0; t < piece_frames; ++t) {
+    int top = -1;
+    for (int p = pitches - 1; p >= 0 && top < 0; --p) {
+      if (row(t)[p] != 0 && (t == 0 || row(t - 1)[p] == 0)) top = p;
+    }
+    if (top < 0) continue;
+    if (previous_top >= 0) {
+      const int step = std::clamp(top - previous_top, -(kMaxInterval + 1), kMaxInterval + 1);
+      ++interval_counts[static_cast<size_t>(step + kMaxInterval + 1)];
+    }
+    previous_top = top;
+  }
   std::unordered_set<std::string> seen;
   const size_t window = static_cast<size_t>(kPatternFrames * pitches);
   for (int64_t t = 0; t + kPatternFrames <= piece_frames; ++t) {
@@ -175,6 +189,10 @@ std::array<double, kNoteLengthBins> MusicStats::note_length_distribution() const
   return normalised(note_length_counts);
 }
 
+std::array<double, kIntervalBins> MusicStats::interval_distribution() const {
+  return normalised(interval_counts);
+}
+
 double MusicStats::mean_note_length() const {
   return ratio(sounding_cells, notes);
 }
@@ -208,6 +226,7 @@ MusicDistances music_distances(const MusicStats& generated, const MusicStats& re
   distances.polyphony_kl = smoothed_kl(reference.polyphony_counts, generated.polyphony_counts);
   distances.note_length_kl =
       smoothed_kl(reference.note_length_counts, generated.note_length_counts);
+  distances.interval_kl = smoothed_kl(reference.interval_counts, generated.interval_counts);
   return distances;
 }
 
@@ -233,6 +252,7 @@ nlohmann::json music_stats_json(const MusicStats& stats) {
       {"best_scale_fraction", scale.fraction},
       {"note_length_distribution", stats.note_length_distribution()},
       {"mean_note_length", stats.mean_note_length()},
+      {"interval_distribution", stats.interval_distribution()},
       {"frame_repetition", stats.frame_repetition()},
       {"pattern_repetition", stats.pattern_repetition()},
       {"counts",
@@ -240,6 +260,7 @@ nlohmann::json music_stats_json(const MusicStats& stats) {
         {"polyphony", stats.polyphony_counts},
         {"pitch_classes", stats.pitch_class_counts},
         {"note_lengths", stats.note_length_counts},
+        {"intervals", stats.interval_counts},
         {"in_scale_cells", stats.in_scale_cells},
         {"repeated_frames", stats.repeated_frames},
         {"frame_transitions", stats.frame_transitions},
@@ -251,7 +272,8 @@ nlohmann::json music_stats_json(const MusicStats& stats) {
 nlohmann::json music_distances_json(const MusicDistances& distances) {
   return {{"pitch_class_kl", distances.pitch_class_kl},
           {"polyphony_kl", distances.polyphony_kl},
-          {"note_length_kl", distances.note_length_kl}};
+          {"note_length_kl", distances.note_length_kl},
+          {"interval_kl", distances.interval_kl}};
 }
 
 std::string music_stats_table(std::string_view reference_name, const MusicStats& reference,
@@ -304,6 +326,8 @@ std::string music_stats_table(std::string_view reference_name, const MusicStats&
                    &MusicDistances::polyphony_kl);
   add_distance_row(fmt::format("KL note lengths ({} || .)", reference_name),
                    &MusicDistances::note_length_kl);
+  add_distance_row(fmt::format("KL intervals ({} || .)", reference_name),
+                   &MusicDistances::interval_kl);
 
   std::vector<size_t> widths(header.size(), 0);
   for (const auto& row : rows) {

@@ -26,6 +26,12 @@
 //   note-length distribution  bin n - 1: fraction of notes lasting n frames, n = 1 ..
 //                           kNoteLengthBins - 1; the last bin holds every note of kNoteLengthBins
 //                           frames or more. Mean note length = sounding cells / notes (uncapped).
+//   interval distribution   the melodic line: at each frame where a note starts, the highest
+//                           starting pitch; bin i holds the steps between consecutive ones of a
+//                           piece of i - kMaxInterval semitones (down when negative), the first
+//                           and the last bins every leap of more than an octave down or up. For a
+//                           melody, the intervals between consecutive notes (a note struck again
+//                           without a rest is one note here, as in the note lengths).
 //   frame repetition        fraction of frame transitions (frame t-1 -> t, t >= 1, within a
 //                           piece) where frame t sounds exactly the keys of frame t-1: held or
 //                           re-struck chords; 1 for a piece stuck on one chord.
@@ -34,10 +40,10 @@
 //                           out) that are identical to a window starting earlier in the same
 //                           piece: repeated motifs; a looping generator scores near 1.
 //
-// Distances from a reference (music_distances): for the pitch-class, polyphony and note-length
-// histograms, KL(reference || generated) = sum_i p_i ln(p_i / q_i) in nats, where p and q come
-// from the bin counts with add-one (Laplace) smoothing, p_i = (count_i + 1) / (total + bins), so
-// that a bin the generated music never visits costs a finite amount. 0 means the same shape.
+// Distances from a reference (music_distances): for the pitch-class, polyphony, note-length and
+// interval histograms, KL(reference || generated) = sum_i p_i ln(p_i / q_i) in nats, where p and q
+// come from the bin counts with add-one (Laplace) smoothing, p_i = (count_i + 1) / (total + bins),
+// so that a bin the generated music never visits costs a finite amount. 0 means the same shape.
 #pragma once
 
 #include <array>
@@ -57,6 +63,8 @@ namespace cadenza {
 inline constexpr int kPolyphonyBins = 16;
 inline constexpr int kNoteLengthBins = 16;
 inline constexpr int kPatternFrames = 4;
+inline constexpr int kMaxInterval = 12;                           // semitones, one octave
+inline constexpr int kIntervalBins = 2 * (kMaxInterval + 1) + 1;  // -13 (below) .. +13 (above)
 
 struct ScaleMatch {
   std::string name;     // "C major", "A minor" (harmonic), "" when nothing sounds
@@ -72,6 +80,7 @@ struct MusicStats {
   std::array<int64_t, kPolyphonyBins> polyphony_counts{};
   std::array<int64_t, 12> pitch_class_counts{};
   std::array<int64_t, kNoteLengthBins> note_length_counts{};
+  std::array<int64_t, kIntervalBins> interval_counts{};
   int64_t in_scale_cells = 0;  // summed over pieces: cells in each piece's best scale
   int64_t repeated_frames = 0, frame_transitions = 0;
   int64_t repeated_patterns = 0, patterns = 0;
@@ -90,6 +99,7 @@ struct MusicStats {
   ScaleMatch best_scale() const;
   std::array<double, kNoteLengthBins> note_length_distribution() const;
   double mean_note_length() const;
+  std::array<double, kIntervalBins> interval_distribution() const;
   double frame_repetition() const;
   double pattern_repetition() const;
 };
@@ -103,6 +113,7 @@ struct MusicDistances {
   double pitch_class_kl = 0;  // nats, KL(reference || generated), add-one smoothing
   double polyphony_kl = 0;
   double note_length_kl = 0;
+  double interval_kl = 0;
 };
 
 MusicDistances music_distances(const MusicStats& generated, const MusicStats& reference);

@@ -77,6 +77,40 @@ TEST(MusicStats, HandBuiltPhrasesGiveTheWorkedOutAnswers) {
   EXPECT_DOUBLE_EQ(stats.pattern_repetition(), 1.0 / 5);
 }
 
+// The melodic line is the highest note starting in each frame: in two_phrases() G (frame 0), D
+// (frame 3), G (frame 4), D (frame 7), so the steps are -5, +5, -5; a held note starts nothing,
+// and a leap of more than an octave goes to the last bin.
+TEST(MusicStats, IntervalsFollowTheHighestStartingNote) {
+  MusicStats stats;
+  stats.add(two_phrases());
+  const auto intervals = stats.interval_distribution();
+  const auto bin = [](int semitones) { return static_cast<size_t>(semitones + kMaxInterval + 1); };
+  EXPECT_DOUBLE_EQ(intervals[bin(-5)], 2.0 / 3);
+  EXPECT_DOUBLE_EQ(intervals[bin(5)], 1.0 / 3);
+  EXPECT_EQ(stats.interval_counts[bin(0)], 0);
+
+  PianoRoll wide;
+  wide.pitches = 30;
+  wide.lowest_pitch = 48;
+  wide.frames = 4;
+  wide.cells.assign(4 * 30, 0);
+  wide.at(0, 0) = 1;   // 48
+  wide.at(1, 0) = 1;   // 48 held: no new start
+  wide.at(2, 29) = 1;  // 77: 29 semitones up, beyond the octave
+  wide.at(3, 27) = 1;  // 75: 2 down
+  MusicStats leaps;
+  leaps.add(wide);
+  EXPECT_EQ(leaps.interval_counts[bin(kMaxInterval + 1)], 1);
+  EXPECT_EQ(leaps.interval_counts[bin(-2)], 1);
+  EXPECT_EQ(leaps.interval_counts.size(), static_cast<size_t>(kIntervalBins));
+  int64_t total = 0;
+  for (const int64_t count : leaps.interval_counts)
+    total += count;
+  EXPECT_EQ(total, 2);
+  EXPECT_DOUBLE_EQ(music_distances(stats, stats).interval_kl, 0.0);
+  EXPECT_GT(music_distances(leaps, stats).interval_kl, 0.0);
+}
+
 TEST(MusicStats, PiecesPoolTheirCounts) {
   // Three silent frames: 2 repeated transitions, no window (too short), no note.
   const PianoRoll silence = octave_roll({{}, {}, {}});
@@ -193,6 +227,8 @@ TEST(MusicStats, JsonAndTableCarryTheStatistics) {
   EXPECT_NE(table.find("C major (1.000)"), std::string::npos) << table;
   EXPECT_NE(table.find("C4..G4 (7)"), std::string::npos) << table;
   EXPECT_NE(table.find("KL pitch classes (test || .)"), std::string::npos) << table;
+  EXPECT_NE(table.find("KL intervals (test || .)"), std::string::npos) << table;
+  EXPECT_EQ(json["counts"]["intervals"].size(), static_cast<size_t>(kIntervalBins));
   EXPECT_NE(table.find("0.0000"), std::string::npos) << table;
 }
 
