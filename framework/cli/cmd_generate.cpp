@@ -1,6 +1,6 @@
 // `cadenza generate RUN_DIR|CHECKPOINT [--primer SPEC] [--frames N] [--samples K] [--seed S]
-// [--temperature T] [--max-polyphony M] [--min-notes N] [--top-k K] [--top-p P] [--out DIR]
-// [--wav] [--stats] ...`:
+// [--temperature T] [--max-polyphony M] [--min-notes N] [--top-k K] [--top-p P] [--beam W]
+// [--out DIR] [--wav] [--stats] ...`:
 // music from a trained model (generate/session.hpp).
 #include <memory>
 
@@ -51,6 +51,11 @@ void add_generate_command(CLI::App& app, Action& action) {
       ->add_option("--top-p", options->top_p,
                    "Token models: draw from the most probable events up to this total "
                    "probability (nucleus sampling; 1 = all)")
+      ->capture_default_str();
+  command
+      ->add_option("--beam", options->beam,
+                   "Token models: decode the most probable continuations by beam search of this "
+                   "width (0 = sample); --samples gives the best beams")
       ->capture_default_str();
   command->add_option("--out", options->out,
                       "Output folder (default RUN_DIR/generated/seed-S, or CHECKPOINT.generated/"

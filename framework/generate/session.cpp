@@ -15,6 +15,7 @@
 #include "data/locate.hpp"
 #include "data/melody.hpp"
 #include "generate/audio.hpp"
+#include "generate/beam_search.hpp"
 #include "generate/generator.hpp"
 #include "generate/primer.hpp"
 #include "generate/sample_files.hpp"
@@ -48,6 +49,17 @@ void check_flags(const GenerateOptions& o) {
     fail("--frames-per-quarter", o.frames_per_quarter, "0 (the dataset's) or 1..960");
   }
   if (o.top_k < 0) fail("--top-k", o.top_k, "0 (every event) or more");
+  if (o.beam < 0 || o.beam > 1000) fail("--beam", o.beam, "0 (sample) or a width of 1..1000");
+  if (o.beam > 0) {
+    if (o.samples > o.beam) {
+      fail("--samples", o.samples, fmt::format("at most --beam ({}): the best beams", o.beam));
+    }
+    if (o.top_k != 0 || o.top_p != 1.0 || o.temperature != 1.0) {
+      throw UsageError(
+          "--beam decodes the most probable continuations: --temperature, --top-k and --top-p "
+          "shape random draws and do not apply to it");
+    }
+  }
   if (!(o.top_p > 0.0 && o.top_p <= 1.0)) fail("--top-p", o.top_p, "a value in (0, 1]");
   if (o.threads < 0 || o.threads > available_cores()) {
     fail("--threads", o.threads,
@@ -63,16 +75,22 @@ void check_limits(const GenerateOptions& o, int pitches, FrameOutput output) {
           "--max-polyphony and --min-notes limit the keys of a piano-roll frame; a token model "
           "draws one event per step (use --top-k or --top-p)");
     }
+    if (o.beam > 0 && o.frames > 4096) {
+      throw UsageError(fmt::format(
+          "--frames {} with --beam: each step rereads the whole piece, so a beam search is "
+          "limited to 4096 steps",
+          o.frames));
+    }
     if (o.top_k > pitches) {
       throw UsageError(fmt::format("--top-k {}: expected 0 (every event) or 1..{} (the events)",
                                    o.top_k, pitches));
     }
     return;
   }
-  if (o.top_k != 0 || o.top_p != 1.0) {
+  if (o.top_k != 0 || o.top_p != 1.0 || o.beam != 0) {
     throw UsageError(
-        "--top-k and --top-p choose among the events of a token model; this model predicts "
-        "piano-roll keys (use --temperature, --max-polyphony, --min-notes)");
+        "--top-k, --top-p and --beam choose among the events of a token model; this model "
+        "predicts piano-roll keys (use --temperature, --max-polyphony, --min-notes)");
   }
   if (o.max_polyphony < 0 || o.max_polyphony > pitches) {
     throw UsageError(fmt::format("--max-polyphony {}: expected 0 (no limit) or 1..{} (the keys)",
@@ -234,6 +252,7 @@ nlohmann::json generation_record(const GenerateOptions& options, const Generatio
       {"min_notes", options.min_notes},
       {"top_k", options.top_k},
       {"top_p", options.top_p},
+      {"beam", options.beam},
       {"frames_per_quarter", source.frames_per_quarter},
       {"bpm", options.bpm},
       {"outputs", outputs},
@@ -266,7 +285,18 @@ int run_generate(const GenerateOptions& options) {
   generation.sampling = {options.seed,      options.temperature, options.max_polyphony,
                          options.min_notes, options.top_k,       options.top_p};
   const auto started = std::chrono::steady_clock::now();
-  std::vector<GeneratedSample> samples = generate_samples(*source.model, primer.roll, generation);
+  std::vector<GeneratedSample> samples;
+  nlohmann::json beam_scores = nlohmann::json::array();
+  if (options.beam > 0) {
+    for (BeamHypothesis& hypothesis :
+         beam_search(*source.model, primer.roll, options.frames, options.beam, options.samples)) {
+      beam_scores.push_back(
+          {{"log_probability", hypothesis.log_probability}, {"score", hypothesis.score}});
+      samples.push_back(std::move(hypothesis.sample));
+    }
+  } else {
+    samples = generate_samples(*source.model, primer.roll, generation);
+  }
   if (source.dataset.info.kind == kTokensKind) {
     const MelodyVocabulary vocabulary = melody_vocabulary(source.dataset.info);
     for (GeneratedSample& sample : samples) {
@@ -292,6 +322,7 @@ int run_generate(const GenerateOptions& options) {
   std::string audio_message;
   const nlohmann::json outputs = write_samples(samples, settings, audio_message);
   nlohmann::json record = generation_record(options, source, primer, outputs);
+  if (options.beam > 0) record["beam_scores"] = beam_scores;
   if (!audio_message.empty()) {
     fmt::print(stderr, "--wav: {}\n", audio_message);
     record["audio_message"] = audio_message;

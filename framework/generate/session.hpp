@@ -27,6 +27,7 @@ struct GenerateOptions {
   int min_notes = 0;
   int top_k = 0;       // token models only
   double top_p = 1.0;  // token models only
+  int beam = 0;        // token models: > 0 decodes by beam search of this width instead of sampling
   std::string out;
   bool wav = false;
   std::string soundfont = std::string(kDefaultSoundfont);

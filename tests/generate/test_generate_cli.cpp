@@ -401,6 +401,8 @@ TEST_F(GenerateCli, BadInputsAreClearErrorsWithTheirExitCodes) {
       {run + " --threads 9999", 2, "--threads 9999: expected 0 (the run's threads.compute) or 1.."},
       {run + " --frames abc", 2, "--frames"},
       {run + " --no-such-flag", 2, "--no-such-flag"},
+      {run + " --beam 2", 2, "--top-k, --top-p and --beam choose among the events of a token"},
+      {run + " --top-p 0.9", 2, "this model predicts piano-roll keys"},
   };
   for (const BadCall& call : calls) {
     const CommandResult result =

@@ -1,8 +1,8 @@
 // `cadenza generate` on a token model (a melody lm trained for one epoch on 120 Nottingham tunes),
 // through the real binary: pieces keyed by the seed, written as monophonic MIDI that python3-mido
 // reads back with every pitch in the vocabulary's range and the primer's notes first; music
-// statistics against the test split's melodies; MIDI primers read as melodies; and the flags of
-// the other kind of model refused with exit code 2.
+// statistics against the test split's melodies; MIDI primers read as melodies; beam search; and
+// the flags of the other kind of model refused with exit code 2.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -100,10 +100,34 @@ TEST_F(MelodyGenerate, TopKOneIsGreedyAndAMidiPrimerIsReadAsAMelody) {
       << record.dump();
 }
 
+// --beam W writes the --samples best of W beams, best first, the same files every time, and
+// records each one's mean log-probability per event.
+TEST_F(MelodyGenerate, BeamSearchWritesTheBestBeamsAndTheirScores) {
+  const std::string args = "--primer dataset:test:1 --primer-frames 16 --frames 32 --beam 4";
+  const fs::path beams = generate(args + " --samples 2", "beams");
+  const fs::path again = generate(args + " --samples 2 --seed 9", "beams-again");
+  for (const char* file : {"sample-000.mid", "sample-001.mid"})
+    EXPECT_EQ(slurp(beams / file), slurp(again / file)) << file << ": a search has no seed";
+  const auto record = nlohmann::json::parse(slurp(beams / "generation.json"));
+  EXPECT_EQ(record["beam"], 4);
+  ASSERT_EQ(record["beam_scores"].size(), 2u) << record.dump();
+  const double best = record["beam_scores"][0]["score"].get<double>();
+  const double second = record["beam_scores"][1]["score"].get<double>();
+  EXPECT_GE(best, second);
+  EXPECT_LT(best, 0.0);
+  EXPECT_NEAR(record["beam_scores"][0]["log_probability"].get<double>(), 32 * best, 1e-9);
+  const fs::path greedy = generate(args.substr(0, args.find(" --beam")) + " --top-k 1", "greedy-1");
+  const fs::path one_beam = generate(args.substr(0, args.find(" --beam")) + " --beam 1", "beam-1");
+  EXPECT_EQ(slurp(greedy / "sample-000.mid"), slurp(one_beam / "sample-000.mid"))
+      << "a beam of 1 is greedy decoding";
+}
+
 TEST_F(MelodyGenerate, FlagsOfPianoRollModelsAndOutOfRangeValuesExitWith2) {
   for (const std::string& args :
        {std::string("--max-polyphony 2"), std::string("--min-notes 1"), std::string("--top-k 39"),
-        std::string("--top-p 0"), std::string("--top-p 1.5")}) {
+        std::string("--top-p 0"), std::string("--top-p 1.5"), std::string("--beam -1"),
+        std::string("--beam 2 --samples 3"), std::string("--beam 2 --top-p 0.9"),
+        std::string("--beam 2 --temperature 0.5")}) {
     const auto result =
         run_cadenza("generate " + quoted(run_) + " " + args + " --out " + quoted(*scratch_ / "x"));
     EXPECT_EQ(result.exit_code, 2) << args << ": " << result.err;
