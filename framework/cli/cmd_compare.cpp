@@ -57,7 +57,8 @@ void add_compare_command(CLI::App& app, Action& action) {
                       "compare for one sweep or folder of runs, else ./compare)");
   command
       ->add_option("--metrics", options->metrics,
-                   "Test metrics to tabulate, comma-separated (nll, acc, precision, recall, f1)")
+                   "Test metrics to tabulate, comma-separated (nll, acc, precision, recall, f1; "
+                   "token runs: nll, perplexity, acc, event_accuracy, no_event_accuracy)")
       ->delimiter(',')
       ->allow_extra_args(false)
       ->capture_default_str();
