@@ -33,7 +33,7 @@ void add_compare_command(CLI::App& app, Action& action) {
     std::vector<std::string> paths;
     std::vector<std::string> baseline;
     std::string out;
-    std::vector<std::string> metrics = {"nll", "acc"};
+    std::vector<std::string> metrics;
     std::string published = std::string(CADENZA_PROJECT_DIR) + "/results/published";
   };
   auto options = std::make_shared<Options>();
@@ -57,11 +57,11 @@ void add_compare_command(CLI::App& app, Action& action) {
                       "compare for one sweep or folder of runs, else ./compare)");
   command
       ->add_option("--metrics", options->metrics,
-                   "Test metrics to tabulate, comma-separated (nll, acc, precision, recall, f1; "
-                   "token runs: nll, perplexity, acc, event_accuracy, no_event_accuracy)")
+                   "Test metrics to tabulate, comma-separated: nll, acc, precision, recall, f1; "
+                   "for token runs nll, perplexity, acc, event_accuracy, no_event_accuracy "
+                   "(default: nll,acc, or all five of a token comparison)")
       ->delimiter(',')
-      ->allow_extra_args(false)
-      ->capture_default_str();
+      ->allow_extra_args(false);
   command
       ->add_option("--published", options->published,
                    "Folder of published numbers shown beside ours")

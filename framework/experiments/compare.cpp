@@ -339,10 +339,16 @@ Comparison compare_runs(const std::vector<RunRecord>& runs, const CompareOptions
     all_usable.push_back(&run);
   }
   comparison.runs_used = all_usable.size();
-  comparison.token_runs = std::any_of(
-      all_usable.begin(), all_usable.end(),
-      [](const RunRecord* run) { return run->test && run->test->contains("event_accuracy"); });
-  comparison.metrics = checked_metrics(options.metrics, all_usable);
+  const auto is_token_run = [](const RunRecord* run) {
+    return run->test && run->test->contains("event_accuracy");
+  };
+  comparison.token_runs = std::any_of(all_usable.begin(), all_usable.end(), is_token_run);
+  const bool only_token_runs =
+      !all_usable.empty() && std::all_of(all_usable.begin(), all_usable.end(), is_token_run);
+  comparison.metrics = checked_metrics(!options.metrics.empty() ? options.metrics
+                                       : only_token_runs        ? kDefaultTokenMetrics
+                                                                : kDefaultMetrics,
+                                       all_usable);
 
   for (const auto& [key, group] : usable)
     comparison.results[key] = summarize_runs(group, comparison.metrics);

@@ -44,9 +44,15 @@ inline constexpr uint64_t kBootstrapSeed = 1;
 inline constexpr double kSignificanceLevel = 0.05;
 inline constexpr std::string_view kMusicMetricPrefix = "music.";
 
+// The test metrics tabulated when none are asked for: of piano-roll runs, and of melody token runs
+// (when every compared run is one).
+inline const std::vector<std::string> kDefaultMetrics = {"nll", "acc"};
+inline const std::vector<std::string> kDefaultTokenMetrics = {
+    "nll", "perplexity", "acc", "event_accuracy", "no_event_accuracy"};
+
 struct CompareOptions {
   std::vector<std::string> baseline;  // "KEY=VALUE" each
-  std::vector<std::string> metrics = {"nll", "acc"};
+  std::vector<std::string> metrics;   // empty: kDefaultMetrics or kDefaultTokenMetrics
 };
 
 struct Variant {

@@ -1,9 +1,9 @@
 // Token models end to end through the real binary, on the melodies of 120 Nottingham tunes:
-// the lm learns more than the events' frequencies, `cadenza eval` and PyTorch (the checkpoint read
-// with h5py into torch.nn.LSTM + Linear, scored by torch.nn.CrossEntropyLoss) give the logged test
-// nll, and every variant (lm, seq2seq, attention of both styles, scheduled sampling of tokens)
-// paused after an epoch and resumed equals an uninterrupted run bit for bit, and a batch computed
-// in shares (what MPI ranks do) carries the categorical metric sums.
+// the lm learns more than the events' frequencies, `cadenza eval`, `cadenza compare` and PyTorch
+// (the checkpoint read with h5py into torch.nn.LSTM + Linear, scored by torch.nn.CrossEntropyLoss)
+// give the logged test nll, and every variant (lm, seq2seq, attention of both styles, scheduled
+// sampling of tokens) paused after an epoch and resumed equals an uninterrupted run bit for bit,
+// and a batch computed in shares (what MPI ranks do) carries the categorical metric sums.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -94,6 +94,14 @@ TEST(TokenTraining, TheLmLearnsBeyondEventFrequenciesAndEvalAndPyTorchAgree) {
   const auto torch_result = nlohmann::json::parse(torch.out);
   EXPECT_EQ(torch_result["frames"], test["frames"]);
   EXPECT_NEAR(torch_result["nll"].get<double>(), nll, 1e-4);
+
+  // compare tabulates a token comparison's own metrics by default and states its protocol.
+  const auto compared = run_cadenza("compare " + quoted(run_dir) + " --out " + quoted(dir / "cmp"));
+  ASSERT_EQ(compared.exit_code, 0) << compared.err;
+  const std::string report = testing::slurp(dir / "cmp" / "report.md");
+  for (const char* text : {"melody.h5 nll |", "melody.h5 perplexity |", "event_accuracy",
+                           "no_event_accuracy", "Melody token runs (docs/melody.md) are scored"})
+    EXPECT_NE(report.find(text), std::string::npos) << text;
 }
 
 // A rung's pause (--pause-after-epoch) and the resume that continues the run, for each kind of
