@@ -13,6 +13,7 @@
 #include "data/dataset.hpp"
 #include "nn/precision.hpp"
 #include "support/process.hpp"
+#include "sweeps/sweep_test_support.hpp"
 #include "train/train_run_support.hpp"
 
 namespace cadenza {
@@ -24,16 +25,8 @@ using testing::ScratchDir;
 
 namespace fs = std::filesystem;
 
+using testing::last_json_line;
 using testing::quoted;
-
-nlohmann::json last_json_line(const std::string& text) {
-  std::istringstream lines(text);
-  std::string line, last;
-  while (std::getline(lines, line)) {
-    if (!line.empty()) last = line;
-  }
-  return nlohmann::json::parse(last);
-}
 
 fs::path train(const fs::path& config, const fs::path& runs, const std::string& extra = "") {
   const auto result =
