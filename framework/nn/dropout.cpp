@@ -28,9 +28,12 @@ void Dropout::forward(const Tensor& x, Tensor& y, Tensor& mask) {
   mask.reset(x.dims());
   uniform_fill(key_, next_block_, mask.data(), n);
   next_block_ += (n + 3) / 4;
-  const float keep_scale = 1.0f / (1.0f - probability_);
+  // Locals, not members, so that the compiler knows the stores cannot change them and
+  // vectorises the threshold into compares and blends.
+  const float probability = probability_;
+  const float keep_scale = 1.0f / (1.0f - probability);
   for (float& m : mask.values())
-    m = m >= probability_ ? keep_scale : 0.0f;
+    m = m >= probability ? keep_scale : 0.0f;
   if (&y != &x) y.reset(x.dims());
   primitives_.binary(dnnl::algorithm::binary_mul, x.memory(), mask.memory(), y.memory());
 }

@@ -10,6 +10,7 @@
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 #include "nn/attention.hpp"
+#include "nn/dropout.hpp"
 #include "nn/losses.hpp"
 #include "nn/lstm.hpp"
 #include "nn/recurrent_cells.hpp"
@@ -258,6 +259,35 @@ void BM_loss_softmax_cross_entropy(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * T * B * V);
 }
 BENCHMARK(BM_loss_softmax_cross_entropy)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// Dropout masks: the uniform draws (Philox4x32-10, 4 floats per block) and the whole forward
+// (draws, threshold, oneDNN binary_mul) at the melody peer's shape: T = 128, B = 64, H = 128.
+void BM_uniform_fill(benchmark::State& state) {
+  std::vector<float> values(static_cast<size_t>(state.range(0)));
+  const PhiloxKey key = derive_key(1, 2);
+  uint64_t block = 0;
+  for (auto _ : state) {
+    uniform_fill(key, block, values.data(), values.size());
+    block += values.size() / 4;
+    benchmark::DoNotOptimize(values.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_uniform_fill)->Arg(128 * 64 * 128)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_dropout_forward(benchmark::State& state) {
+  const int64_t T = 128, B = 64, H = 128;
+  const Tensor x = random_tensor({T, B, H}, 1);
+  Tensor y, mask;
+  Dropout dropout(0.5f, 1);
+  uint64_t step = 0;
+  for (auto _ : state) {
+    dropout.set_step(1, step++);
+    dropout.forward(x, y, mask);
+  }
+  state.SetItemsProcessed(state.iterations() * T * B * H);
+}
+BENCHMARK(BM_dropout_forward)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace cadenza

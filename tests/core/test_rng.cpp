@@ -50,6 +50,27 @@ TEST(Philox, BulkFillIsIndependentOfSplit) {
     ASSERT_EQ(whole[i], stream.uniform()) << i;
 }
 
+// The bulk fill computes blocks in vector lanes; every element must still be Random123's scalar
+// word, for every length (whole blocks and a partial last one) and for block numbers whose low
+// word wraps into the high word of the counter.
+TEST(Philox, BulkFillMatchesScalarPhilox) {
+  const PhiloxKey key = derive_key(9, 4);
+  for (const uint64_t first_block : {uint64_t{0}, uint64_t{7}, uint64_t{0xfffffff0u}}) {
+    for (const uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{3}, uint64_t{4}, uint64_t{63},
+                             uint64_t{64}, uint64_t{65}, uint64_t{257}, uint64_t{1000}}) {
+      std::vector<float> bulk(n);
+      uniform_fill(key, first_block, bulk.data(), n);
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t block = first_block + i / 4;
+        const PhiloxCounter words = philox_block(
+            {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), 0, 0}, key);
+        ASSERT_EQ(bulk[i], static_cast<float>(words[i % 4] >> 8) * 0x1.0p-24f)
+            << "first block " << first_block << ", n " << n << ", element " << i;
+      }
+    }
+  }
+}
+
 TEST(Philox, UniformMomentsAndBelowRange) {
   CounterRng rng(derive_key(11));
   double sum = 0.0;
