@@ -96,6 +96,7 @@ struct ModelConfig {
   int layers = 1;
   int hidden_size = 128;
   int encoder_hidden_size = 0;
+  int embedding_size = 0;
   bool bidirectional_encoder = false;
   double forget_bias = 0.0;
   DropoutConfig dropout;
@@ -124,6 +125,10 @@ struct ModelConfig {
     v.key("hidden_size", hidden_size, IntRange{1, 4096}, "Decoder (and lm) hidden size");
     v.key("encoder_hidden_size", encoder_hidden_size, IntRange{0, 4096},
           "Encoder hidden size (0 = same as hidden_size)");
+    v.key("embedding_size", embedding_size, IntRange{0, 4096},
+          "Input embedding: a bias-free linear map of each frame to this many values before the "
+          "recurrent layers (on token data an event embedding, nn.Embedding; shared by a "
+          "seq2seq's encoder and decoder); 0 = the frames go in as they are (one-hot for tokens)");
     v.key("bidirectional_encoder", bidirectional_encoder,
           "Bidirectional encoder, bridged to the decoder's state size");
     v.key("forget_bias", forget_bias, FloatRange{-100.0, 100.0},

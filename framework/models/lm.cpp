@@ -10,14 +10,18 @@ namespace cadenza {
 
 LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches, FrameOutput output)
     : pitches_(pitches),
-      recurrent_(build_recurrent(config, config.cell, pitches, config.hidden_size, false, 1)),
+      embedding_(config.embedding_size, pitches, parse_precision(config.precision)),
+      recurrent_(build_recurrent(config, config.cell, static_cast<int>(embedding_.width()),
+                                 config.hidden_size, false, 1)),
       recurrent_prefix_(recurrent_prefix("decoder", config.cell)),
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
       sampling_(config.scheduled_sampling, output),
       loss_(output) {}
 
 std::vector<NamedParameter> LanguageModel::parameters() {
-  auto named = with_prefix(recurrent_prefix_, recurrent_->parameters());
+  auto named = with_prefix("embedding", embedding_.parameters());
+  for (auto& p : with_prefix(recurrent_prefix_, recurrent_->parameters()))
+    named.push_back(p);
   for (auto& p : with_prefix("decoder/output", output_.parameters()))
     named.push_back(p);
   return named;
@@ -26,6 +30,7 @@ std::vector<NamedParameter> LanguageModel::parameters() {
 void LanguageModel::init(uint64_t seed) {
   recurrent_->init(seed);
   output_.init(seed, 2);
+  embedding_.init(seed);
 }
 
 bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
@@ -39,13 +44,15 @@ bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
 
 LossValue LanguageModel::run(bool train, const ScoreSink& sink, float grad_scale) {
   const Tensor none;
-  recurrent_->forward(inputs_, none, none, hidden_, final_h_, final_c_, tape_);
+  const Tensor& embedded = embedding_.forward(inputs_, embedded_);
+  recurrent_->forward(embedded, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);
   const LossValue loss = loss_.compute(logits_, targets_, target_mask_, diff_logits_, grad_scale);
   if (sink) sink(logits_, targets_, target_mask_);
   if (train) {
     output_.backward(hidden_, diff_logits_, diff_hidden_);
     recurrent_->backward(tape_, diff_hidden_, none, none, diff_inputs_, diff_h0_, diff_c0_);
+    embedding_.backward(inputs_, diff_inputs_);
   }
   return loss;
 }

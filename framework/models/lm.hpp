@@ -1,12 +1,14 @@
 // lm: a stacked recurrent layer (model.cell: LSTM, GRU or plain RNN) over frames 1..T-1 and an
-// affine output layer giving the logits of frames 2..T (next-frame prediction). Parameters:
-// "decoder/<cell>/layer{l}/..." (nn/recurrent_cells.hpp: lstm W_ih, W_hh, b; gru W_ih, W_hh,
-// b_ih, b_hh; rnn W_ih, W_hh, b), "decoder/output/{W,b}".
+// affine output layer giving the logits of frames 2..T (next-frame prediction); with
+// model.embedding_size the frames are embedded first (models/frame_embedding.hpp). Parameters:
+// "embedding/W" (with an embedding), "decoder/<cell>/layer{l}/..." (nn/recurrent_cells.hpp: lstm
+// W_ih, W_hh, b; gru W_ih, W_hh, b_ih, b_hh; rnn W_ih, W_hh, b), "decoder/output/{W,b}".
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "models/frame_embedding.hpp"
 #include "models/model.hpp"
 #include "models/scheduled_sampling.hpp"
 #include "nn/linear.hpp"
@@ -44,19 +46,20 @@ class LanguageModel : public SequenceModel {
   LossValue run(bool train, const ScoreSink& sink, float grad_scale);
 
   int pitches_;
+  FrameEmbedding embedding_;
   std::unique_ptr<Recurrent> recurrent_;
   std::string recurrent_prefix_;
   Linear output_;
   ScheduledSampling sampling_;
   FrameLoss loss_;
   RecurrentTape tape_;
-  Tensor inputs_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
+  Tensor inputs_, embedded_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;
 
   // Step-wise generation state: states h, c [L, B, H] (c for an LSTM only, and the next ones),
-  // output [B, H].
+  // the embedded frame [B, E] (with an embedding), output [B, H].
   struct Generation {
-    Tensor h, c, next_h, next_c, output;
+    Tensor h, c, next_h, next_c, embedded, output;
     RecurrentTape tape;
   };
   Generation generation_;

@@ -12,7 +12,8 @@ constexpr int64_t kFixedBytes = int64_t{256} << 20;
 constexpr int64_t kCheckpointOverhead = int64_t{1} << 20;
 
 struct Shape {
-  int64_t pitches, hidden, layers, encoder, directions, keys;
+  // input: the width the recurrent layers read (the embedding's, or the frame's).
+  int64_t pitches, input, embedding_parameters, hidden, layers, encoder, directions, keys;
   bool seq2seq, attention, bahdanau, bridge_c;
   config::Cell cell, encoder_cell;
 };
@@ -20,6 +21,8 @@ struct Shape {
 Shape shape_of(const config::ModelConfig& config, int pitches) {
   Shape s{};
   s.pitches = pitches;
+  s.input = config.embedding_size > 0 ? config.embedding_size : pitches;
+  s.embedding_parameters = config.embedding_size > 0 ? int64_t{config.embedding_size} * pitches : 0;
   s.hidden = config.hidden_size;
   s.layers = config.layers;
   s.seq2seq = config.type == config::ModelType::seq2seq;
@@ -42,15 +45,16 @@ int64_t optimizer_slots(const config::OptimizerConfig& optimizer) {
 
 int64_t parameter_count(const config::ModelConfig& config, int pitches) {
   const Shape s = shape_of(config, pitches);
-  const int64_t output = s.hidden * s.pitches + s.pitches;
+  // The output layer's weights and bias, and the embedding's.
+  const int64_t ends = s.hidden * s.pitches + s.pitches + s.embedding_parameters;
   if (!s.seq2seq) {
-    return recurrent_parameter_count(s.cell, s.pitches, s.hidden, s.layers, 1) + output;
+    return recurrent_parameter_count(s.cell, s.input, s.hidden, s.layers, 1) + ends;
   }
   int64_t count =
-      recurrent_parameter_count(s.encoder_cell, s.pitches, s.encoder, s.layers, s.directions);
+      recurrent_parameter_count(s.encoder_cell, s.input, s.encoder, s.layers, s.directions);
   if (s.keys != s.hidden) count += (s.bridge_c ? 2 : 1) * (s.keys * s.hidden + s.hidden);
-  count += recurrent_parameter_count(s.cell, s.pitches + (s.bahdanau ? s.keys : 0), s.hidden,
-                                     s.layers, 1);
+  count +=
+      recurrent_parameter_count(s.cell, s.input + (s.bahdanau ? s.keys : 0), s.hidden, s.layers, 1);
   if (s.attention) {
     if (config.attention == config::AttentionKind::general) count += s.keys * s.hidden;
     if (config.attention == config::AttentionKind::additive) {
@@ -58,7 +62,7 @@ int64_t parameter_count(const config::ModelConfig& config, int pitches) {
     }
     count += (s.keys + s.hidden) * s.hidden;
   }
-  return count + output;
+  return count + ends;
 }
 
 MemoryEstimate estimate_training_memory(const config::ExperimentConfig& config, int pitches,
@@ -74,6 +78,8 @@ MemoryEstimate estimate_training_memory(const config::ExperimentConfig& config, 
     const int64_t units =
         s.seq2seq ? s.layers * (s.directions * s.encoder + s.hidden) : s.layers * s.hidden;
     int64_t floats = 16 * units * batch * length + 4 * s.pitches * batch * length;
+    // The embedded frames and their gradients.
+    if (s.embedding_parameters > 0) floats += 2 * s.input * batch * length;
     if (s.attention) {
       floats += 3 * batch * length * length + 6 * batch * length * (s.keys + s.hidden);
     }

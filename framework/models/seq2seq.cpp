@@ -89,15 +89,18 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, Frame
       encoder_hidden_(encoder_width(config)),
       decoder_hidden_(config.hidden_size),
       directions_(config.bidirectional_encoder ? 2 : 1),
-      encoder_(build_recurrent(config, config::encoder_cell_of(config), pitches,
-                               encoder_width(config), config.bidirectional_encoder, kEncoderTag)),
-      decoder_(build_recurrent(
-          config, config.cell,
-          pitches + (config.attention != config::AttentionKind::none &&
-                             config.attention_style == config::AttentionStyle::bahdanau
-                         ? (config.bidirectional_encoder ? 2 : 1) * encoder_width(config)
-                         : 0),
-          config.hidden_size, false, kDecoderTag)),
+      embedding_(config.embedding_size, pitches, parse_precision(config.precision)),
+      encoder_(build_recurrent(config, config::encoder_cell_of(config),
+                               static_cast<int>(embedding_.width()), encoder_width(config),
+                               config.bidirectional_encoder, kEncoderTag)),
+      decoder_(
+          build_recurrent(config, config.cell,
+                          static_cast<int>(embedding_.width()) +
+                              (config.attention != config::AttentionKind::none &&
+                                       config.attention_style == config::AttentionStyle::bahdanau
+                                   ? (config.bidirectional_encoder ? 2 : 1) * encoder_width(config)
+                                   : 0),
+                          config.hidden_size, false, kDecoderTag)),
       encoder_prefix_(recurrent_prefix("encoder", config::encoder_cell_of(config))),
       decoder_prefix_(recurrent_prefix("decoder", config.cell)),
       bridge_c_state_(encoder_->has_cell_state() && decoder_->has_cell_state()),
@@ -131,11 +134,12 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, Frame
 }
 
 std::vector<NamedParameter> Seq2SeqModel::parameters() {
-  std::vector<NamedParameter> named = with_prefix(encoder_prefix_, encoder_->parameters());
+  std::vector<NamedParameter> named = with_prefix("embedding", embedding_.parameters());
   const auto append = [&named](std::string_view prefix, const std::vector<Parameter*>& params) {
     for (auto& p : with_prefix(prefix, params))
       named.push_back(p);
   };
+  append(encoder_prefix_, encoder_->parameters());
   if (bridge_h_) append("bridge/h", bridge_h_->parameters());
   if (bridge_c_) append("bridge/c", bridge_c_->parameters());
   append(decoder_prefix_, decoder_->parameters());
@@ -157,6 +161,7 @@ void Seq2SeqModel::init(uint64_t seed) {
     combine_->init(seed, kCombineTag);
   }
   output_.init(seed, kOutputTag);
+  embedding_.init(seed);
 }
 
 void Seq2SeqModel::set_training(bool training) {
@@ -211,7 +216,8 @@ void Seq2SeqModel::bridge_backward(const Tensor& diff_h0, const Tensor& diff_c0)
   }
 }
 
-// decoder_inputs [Tt, B, P] -> combined_ [Tt, B, Hd] = tanh(W_c [attend(h_t); h_t]).
+// decoder_inputs [Tt, B, E] (embedded frames) -> combined_ [Tt, B, Hd] =
+// tanh(W_c [attend(h_t); h_t]).
 void Seq2SeqModel::decode_luong(const Tensor& decoder_inputs) {
   decoder_->forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_,
                     decoder_tape_);
@@ -230,11 +236,13 @@ void Seq2SeqModel::backward_luong(const Tensor& diff_combined) {
   attention_->keys_backward(keys_, diff_keys_);
 }
 
-// decoder_inputs [Tt, B, P] -> combined_ [Tt, B, Hd], step by step: the previous top decoder
-// state attends, [x_t; c_t] enters the decoder cell, tanh(W_c [c_t; h_t]) is the output feature.
+// decoder_inputs [Tt, B, E] (embedded frames) -> combined_ [Tt, B, Hd], step by step: the
+// previous top decoder state attends, [x_t; c_t] enters the decoder cell, tanh(W_c [c_t; h_t]) is
+// the output feature.
 void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
   const int64_t steps = decoder_inputs.dim(0);
   const int64_t batch = decoder_inputs.dim(1);
+  const int64_t width = embedding_.width();
   const int64_t key_size = directions_ * encoder_hidden_;
   steps_.resize(static_cast<size_t>(steps));
   combined_.reset({steps, batch, decoder_hidden_});
@@ -246,12 +254,12 @@ void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
     Step& step = steps_[static_cast<size_t>(t)];
     copy_rows(*h, layers_ - 1, layers_, step.query);
     attention_->attend(step.query, keys_, step.context, step.weights, step.attention);
-    step.input.reset({batch, pitches_ + key_size});
+    step.input.reset({batch, width + key_size});
     for (int64_t b = 0; b < batch; ++b) {
-      float* row = step.input.data() + b * (pitches_ + key_size);
-      std::memcpy(row, decoder_inputs.data() + (t * batch + b) * pitches_,
-                  static_cast<size_t>(pitches_) * sizeof(float));
-      std::memcpy(row + pitches_, step.context.data() + b * key_size,
+      float* row = step.input.data() + b * (width + key_size);
+      std::memcpy(row, decoder_inputs.data() + (t * batch + b) * width,
+                  static_cast<size_t>(width) * sizeof(float));
+      std::memcpy(row + width, step.context.data() + b * key_size,
                   static_cast<size_t>(key_size) * sizeof(float));
     }
     decoder_->step_forward(step.input, *h, *c, step.output, step.h, step.c, step.recurrent);
@@ -265,11 +273,14 @@ void Seq2SeqModel::decode_bahdanau(const Tensor& decoder_inputs) {
   }
 }
 
-// diff_combined [Tt, B, Hd] -> diff_h0_, diff_c0_ [L, B, Hd], diff_keys_ [Tc, B, Hk].
+// diff_combined [Tt, B, Hd] -> diff_h0_, diff_c0_ [L, B, Hd], diff_keys_ [Tc, B, Hk] and
+// diff_inputs_ [Tt, B, E] (the decoder inputs' share of each step's input gradient).
 void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
   const int64_t steps = diff_combined.dim(0);
   const int64_t batch = diff_combined.dim(1);
   const int64_t key_size = directions_ * encoder_hidden_;
+  const int64_t width = embedding_.width();
+  diff_inputs_.reset({steps, batch, width});
   Tensor carry_h({layers_, batch, decoder_hidden_});
   Tensor carry_c({layers_, batch, decoder_hidden_});
   Tensor diff_row, diff_context, diff_output, diff_y, diff_input, diff_h_in, diff_c_in, diff_query;
@@ -283,10 +294,12 @@ void Seq2SeqModel::backward_bahdanau(const Tensor& diff_combined) {
     decoder_->step_backward(step.recurrent, diff_y, carry_h, carry_c, diff_input, diff_h_in,
                             diff_c_in);
     for (int64_t b = 0; b < batch; ++b) {
-      const float* from = diff_input.data() + b * (pitches_ + key_size) + pitches_;
+      const float* row = diff_input.data() + b * (width + key_size);
+      std::memcpy(diff_inputs_.data() + (t * batch + b) * width, row,
+                  static_cast<size_t>(width) * sizeof(float));
       float* to = diff_context.data() + b * key_size;
       for (int64_t k = 0; k < key_size; ++k)
-        to[k] += from[k];
+        to[k] += row[width + k];
     }
     attention_->attend_backward(step.attention, keys_, diff_context, diff_query);
     add_into(diff_h_in, diff_query, (layers_ - 1) * batch * decoder_hidden_);
@@ -304,7 +317,9 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
                             const ScoreSink& sink, float grad_scale) {
   const Tensor none;
   const int64_t batch = context.dim(1);
-  encoder_->forward(context, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
+  const Tensor& encoder_in = embedding_.forward(context, encoder_embedded_);
+  const Tensor& decoder_in = embedding_.forward(decoder_inputs, decoder_embedded_);
+  encoder_->forward(encoder_in, none, none, encoder_out_, encoder_h_, encoder_c_, encoder_tape_);
   bridge_forward(encoder_h_, encoder_c_);
   if (attention_) {
     key_mask_.reset({batch, context.dim(0)});
@@ -313,14 +328,14 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   }
   switch (style_) {
     case Style::none:
-      decoder_->forward(decoder_inputs, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_,
-                        decoder_c_, decoder_tape_);
+      decoder_->forward(decoder_in, decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_,
+                        decoder_tape_);
       break;
     case Style::luong:
-      decode_luong(decoder_inputs);
+      decode_luong(decoder_in);
       break;
     case Style::bahdanau:
-      decode_bahdanau(decoder_inputs);
+      decode_bahdanau(decoder_in);
       break;
   }
   const Tensor& features = style_ == Style::none ? decoder_out_ : combined_;
@@ -347,6 +362,8 @@ LossValue Seq2SeqModel::run(const Tensor& context, const Tensor& decoder_inputs,
   if (!attention_) diff_keys_.reset(encoder_out_.dims());
   encoder_->backward(encoder_tape_, diff_keys_, diff_encoder_h_, diff_encoder_c_, diff_encoder_in_,
                      diff_enc_h0_, diff_enc_c0_);
+  embedding_.backward(decoder_inputs, diff_inputs_);
+  embedding_.backward(context, diff_encoder_in_);
   return loss;
 }
 

@@ -2,20 +2,22 @@
 // a bridge maps its final states of each layer to the decoder's initial state; the decoder
 // (model.cell) reads the previous frames and predicts the target segment [Tt, B, P]. The bridge
 // carries h always and the cell state c only from an LSTM encoder to an LSTM decoder; an LSTM
-// decoder after another cell starts from c = 0. Attention (model.attention != none) looks at the
-// encoder states:
+// decoder after another cell starts from c = 0. With model.embedding_size both read embedded
+// frames, through one shared embedding (models/frame_embedding.hpp). Attention (model.attention !=
+// none) looks at the encoder states:
 //   luong     decoder states h_t attend (batched over t); output layer reads tanh(W_c [c_t; h_t]);
 //   bahdanau  at step t the previous top decoder state attends, the context c_t joins the input
 //             frame in the decoder's input, and the output layer reads tanh(W_c [c_t; h_t]).
-// Parameters: "encoder/<cell>/..." (nn/recurrent_cells.hpp), "bridge/h/{W,b}", "bridge/c/{W,b}"
-// (only when the encoder's state width differs from the decoder's or the encoder is
-// bidirectional; bridge/c only between two LSTMs), "decoder/<cell>/...",
-// "decoder/attention/...", "decoder/combine/W_c", "decoder/output/{W,b}".
+// Parameters: "embedding/W" (with an embedding), "encoder/<cell>/..." (nn/recurrent_cells.hpp),
+// "bridge/h/{W,b}", "bridge/c/{W,b}" (only when the encoder's state width differs from the
+// decoder's or the encoder is bidirectional; bridge/c only between two LSTMs),
+// "decoder/<cell>/...", "decoder/attention/...", "decoder/combine/W_c", "decoder/output/{W,b}".
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "models/frame_embedding.hpp"
 #include "models/model.hpp"
 #include "models/scheduled_sampling.hpp"
 #include "nn/attention.hpp"
@@ -75,6 +77,7 @@ class Seq2SeqModel : public SequenceModel {
   int target_frames_;
   Style style_;
   int64_t layers_, encoder_hidden_, decoder_hidden_, directions_;
+  FrameEmbedding embedding_;
   std::unique_ptr<Recurrent> encoder_;
   std::unique_ptr<Recurrent> decoder_;
   std::string encoder_prefix_, decoder_prefix_;
@@ -91,7 +94,7 @@ class Seq2SeqModel : public SequenceModel {
   RecurrentTape encoder_tape_, decoder_tape_;
   Tensor encoder_out_, encoder_h_, encoder_c_, joined_h_, joined_c_, bridged_h_pre_;
   Tensor decoder_h0_, decoder_c0_, decoder_out_, decoder_h_, decoder_c_, combined_, logits_;
-  Tensor key_mask_, context_, weights_;
+  Tensor key_mask_, context_, weights_, encoder_embedded_, decoder_embedded_;
   AttentionKeys keys_;
   AttentionTape attention_tape_;
   AttentionCombineTape combine_tape_;
@@ -108,15 +111,16 @@ class Seq2SeqModel : public SequenceModel {
   Tensor diff_encoder_in_, diff_enc_h0_, diff_enc_c0_;
   Tensor frames_a_, frames_b_, frames_c_, mask_;
 
-  // Step-wise generation state.
+  // Step-wise generation state. input [B, P] is the latest frame, embedded [B, E] its embedding
+  // (with one), joined [B, E + Hk] the Bahdanau decoder's input [embedded; context].
   struct Generation {
     std::vector<float> recent;  // the latest frames of every stream, frame-major [n, B, P]
     int64_t frames = 0;         // frames in each stream so far
     int64_t batch = 0;
     int64_t position = 0;         // decoder steps taken in the current segment
     Tensor h, c, next_h, next_c;  // decoder states [L, B, Hd]
-    Tensor encoder_in, encoder_out, encoder_h, encoder_c, key_mask;
-    Tensor input, output, query, context, combined, logits;
+    Tensor encoder_in, encoder_embedded, encoder_out, encoder_h, encoder_c, key_mask;
+    Tensor input, embedded, joined, output, query, context, combined, logits;
     RecurrentTape encoder_tape, decoder_tape;
     AttentionKeys keys;
     AttentionTape attention_tape;

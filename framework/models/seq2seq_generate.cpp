@@ -79,8 +79,8 @@ void Seq2SeqModel::start_generation_segment() {
   const int64_t context = std::min<int64_t>(context_frames_, g.frames);
   copy_into(g.recent.data() + (held - context) * row, {context, g.batch, pitches_}, g.encoder_in);
   const Tensor none;
-  encoder_->forward(g.encoder_in, none, none, g.encoder_out, g.encoder_h, g.encoder_c,
-                    g.encoder_tape);
+  encoder_->forward(embedding_.forward(g.encoder_in, g.encoder_embedded), none, none, g.encoder_out,
+                    g.encoder_h, g.encoder_c, g.encoder_tape);
   bridge_forward(g.encoder_h, g.encoder_c);
   g.h = decoder_h0_;
   g.c = decoder_c0_;
@@ -104,11 +104,13 @@ void Seq2SeqModel::generation_step(Tensor& logits) {
   switch (style_) {
     case Style::none:
       copy_into(latest, {g.batch, pitches_}, g.input);
-      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(embedding_.forward(g.input, g.embedded), g.h, g.c, g.output, g.next_h,
+                             g.next_c, g.decoder_tape);
       break;
     case Style::luong:
       copy_into(latest, {g.batch, pitches_}, g.input);
-      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(embedding_.forward(g.input, g.embedded), g.h, g.c, g.output, g.next_h,
+                             g.next_c, g.decoder_tape);
       copy_into(g.output.data(), {1, g.batch, decoder_hidden_}, g.query);
       attention_->attend(g.query, g.keys, g.context, weights, g.attention_tape);
       combine_->forward(g.context, g.query, g.combined, g.combine_tape);
@@ -119,15 +121,18 @@ void Seq2SeqModel::generation_step(Tensor& logits) {
       copy_rows(g.h, layers_ - 1, layers_, g.query);
       attention_->attend(g.query, g.keys, g.context, weights, g.attention_tape);
       const int64_t key_size = g.context.dim(2);
-      g.input.reset({g.batch, pitches_ + key_size});
+      const int64_t width = embedding_.width();
+      copy_into(latest, {g.batch, pitches_}, g.input);
+      const Tensor& embedded = embedding_.forward(g.input, g.embedded);
+      g.joined.reset({g.batch, width + key_size});
       for (int64_t b = 0; b < g.batch; ++b) {
-        float* input_row = g.input.data() + b * (pitches_ + key_size);
-        std::memcpy(input_row, latest + b * pitches_,
-                    static_cast<size_t>(pitches_) * sizeof(float));
-        std::memcpy(input_row + pitches_, g.context.data() + b * key_size,
+        float* input_row = g.joined.data() + b * (width + key_size);
+        std::memcpy(input_row, embedded.data() + b * width,
+                    static_cast<size_t>(width) * sizeof(float));
+        std::memcpy(input_row + width, g.context.data() + b * key_size,
                     static_cast<size_t>(key_size) * sizeof(float));
       }
-      decoder_->step_forward(g.input, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
+      decoder_->step_forward(g.joined, g.h, g.c, g.output, g.next_h, g.next_c, g.decoder_tape);
       copy_into(g.output.data(), {1, g.batch, decoder_hidden_}, g.query);
       combine_->forward(g.context, g.query, g.combined, g.combine_tape);
       features = &g.combined;

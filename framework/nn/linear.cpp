@@ -77,18 +77,32 @@ void Linear::forward(const Tensor& x, Tensor& y) {
 }
 
 void Linear::backward(const Tensor& x, const Tensor& diff_y, Tensor& diff_x) {
+  const int64_t n = check_backward_rows(x, diff_y);
+  const void* dy = compute_buffer(diff_y, dy_low_);
+  accumulate_weight_grads(n, dy, compute_buffer(x, x_low_), diff_y);
+  diff_x.reset(x.dims());
+  // diff_x [n, in] = diff_y [n, out] x W [out, in]
+  primitives_.matmul(view(n, out_, out_, 1, dy),
+                     view(out_, in_, in_, 1, compute_buffer(weight_.value, w_low_)),
+                     wrap_memory(plain_desc({n, in_}, dt::f32), diff_x.data()));
+}
+
+void Linear::backward_weights(const Tensor& x, const Tensor& diff_y) {
+  const int64_t n = check_backward_rows(x, diff_y);
+  accumulate_weight_grads(n, compute_buffer(diff_y, dy_low_), compute_buffer(x, x_low_), diff_y);
+}
+
+int64_t Linear::check_backward_rows(const Tensor& x, const Tensor& diff_y) const {
   const int64_t n = rows_of(x, in_, "x");
   if (rows_of(diff_y, out_, "diff_y") != n) {
     throw Error(fmt::format("Linear::backward: x [{}] and diff_y [{}] disagree on rows",
                             fmt::join(x.dims(), ", "), fmt::join(diff_y.dims(), ", ")));
   }
-  diff_x.reset(x.dims());
-  const void* dy = compute_buffer(diff_y, dy_low_);
-  const void* w = compute_buffer(weight_.value, w_low_);
-  const void* src = compute_buffer(x, x_low_);
-  // diff_x [n, in] = diff_y [n, out] x W [out, in]
-  primitives_.matmul(view(n, out_, out_, 1, dy), view(out_, in_, in_, 1, w),
-                     wrap_memory(plain_desc({n, in_}, dt::f32), diff_x.data()));
+  return n;
+}
+
+void Linear::accumulate_weight_grads(int64_t n, const void* dy, const void* src,
+                                     const Tensor& diff_y) {
   // dW [out, in] += diff_y^T [out, n] x x [n, in]
   primitives_.matmul(view(out_, n, 1, out_, dy), view(n, in_, in_, 1, src),
                      wrap_memory(plain_desc({out_, in_}, dt::f32), weight_.grad.data()), 1.0f,

@@ -32,9 +32,16 @@ class Linear {
   // x [..., in] (the forward input), diff_y [..., out] -> diff_x [..., in] (overwritten);
   // dW += diff_y^T x, db += column sums of diff_y.
   void backward(const Tensor& x, const Tensor& diff_y, Tensor& diff_x);
+  // The same without diff_x, for a layer whose input needs no gradient (the model's frames).
+  void backward_weights(const Tensor& x, const Tensor& diff_y);
 
  private:
   int64_t rows_of(const Tensor& t, int64_t width, const char* what) const;
+  // The rows n of x [..., in] and diff_y [..., out]; throws when they differ.
+  int64_t check_backward_rows(const Tensor& x, const Tensor& diff_y) const;
+  // dW += diff_y^T x and db += column sums of diff_y, from the compute-type buffers dy [n, out]
+  // and src [n, in] (diff_y itself, f32, for the bias).
+  void accumulate_weight_grads(int64_t n, const void* dy, const void* src, const Tensor& diff_y);
   // The tensor's values in the compute type: its own buffer in f32, a bf16 copy otherwise.
   const void* compute_buffer(const Tensor& t, dnnl::memory& low);
   // A [rows, cols] compute-type view of `buffer` with the given strides.

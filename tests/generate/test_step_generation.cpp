@@ -225,5 +225,11 @@ INSTANTIATE_TEST_SUITE_P(Cells, StepGeneration, ::testing::ValuesIn(testing::oth
                            return std::string(entry.param.name);
                          });
 
+INSTANTIATE_TEST_SUITE_P(Embeddings, StepGeneration,
+                         ::testing::ValuesIn(testing::embedding_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
+
 }  // namespace
 }  // namespace cadenza

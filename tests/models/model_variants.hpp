@@ -1,6 +1,7 @@
 // The model variants the model-level tests run over (gradients and sizes in tests/models, step-wise
-// generation in tests/generate): one struct, its name in test listings, and its config; and the
-// variants with other cells than the LSTM, which every one of those tests runs too.
+// generation in tests/generate): one struct, its name in test listings, and its config; the
+// variants with other cells than the LSTM, and those with an input embedding, which every one of
+// those tests runs too.
 #pragma once
 
 #include <ostream>
@@ -19,6 +20,7 @@ struct ModelVariant {
   bool bidirectional;
   config::Cell cell = config::Cell::lstm;
   config::EncoderCell encoder_cell = config::EncoderCell::same;
+  int embedding_size = 0;
 };
 
 // Names the variant in test listings (ctest shows the parameter).
@@ -38,6 +40,7 @@ inline config::ModelConfig variant_config(const ModelVariant& variant, int hidde
   config.bidirectional_encoder = variant.bidirectional;
   config.cell = variant.cell;
   config.encoder_cell = variant.encoder_cell;
+  config.embedding_size = variant.embedding_size;
   return config;
 }
 
@@ -92,6 +95,29 @@ inline std::vector<ModelVariant> other_cell_variants() {
        true, Cell::gru, EncoderCell::lstm},
       {"lstm_encoder_rnn_relu_decoder_bahdanau", seq2seq, AttentionKind::additive, bahdanau, 0,
        false, Cell::rnn_relu, EncoderCell::lstm},
+  };
+}
+
+// Models with an input embedding (model.embedding_size): the lm, seq2seq, and one attention
+// variant of each style, the embedding narrower and wider than the frames, with LSTM and GRU
+// cells and a bidirectional encoder.
+inline std::vector<ModelVariant> embedding_variants() {
+  using config::AttentionKind;
+  using config::Cell;
+  using config::EncoderCell;
+  using config::ModelType;
+  constexpr auto luong = config::AttentionStyle::luong;
+  constexpr auto bahdanau = config::AttentionStyle::bahdanau;
+  constexpr auto same = EncoderCell::same;
+  return {
+      {"lm_embedding", ModelType::lm, AttentionKind::none, luong, 0, false, Cell::lstm, same, 3},
+      {"lm_gru_embedding", ModelType::lm, AttentionKind::none, luong, 0, false, Cell::gru, same, 9},
+      {"seq2seq_embedding", ModelType::seq2seq, AttentionKind::none, luong, 0, false, Cell::lstm,
+       same, 3},
+      {"luong_general_embedding_bidir", ModelType::seq2seq, AttentionKind::general, luong, 3, true,
+       Cell::lstm, same, 9},
+      {"bahdanau_additive_embedding_gru", ModelType::seq2seq, AttentionKind::additive, bahdanau, 0,
+       false, Cell::gru, same, 3},
   };
 }
 

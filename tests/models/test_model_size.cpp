@@ -50,6 +50,7 @@ TEST(ModelSize, MemoryEstimateGrowsWithTheModelAndTheBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, ModelSize, ::testing::ValuesIn(testing::other_cell_variants()));
+INSTANTIATE_TEST_SUITE_P(Embeddings, ModelSize, ::testing::ValuesIn(testing::embedding_variants()));
 
 }  // namespace
 }  // namespace cadenza

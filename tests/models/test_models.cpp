@@ -1,8 +1,9 @@
 // Whole-model gradients against central finite differences, for every variant: lm, seq2seq
 // without attention, Luong and Bahdanau attention with each score, a bidirectional encoder with
-// its bridge. The layers are checked one by one in tests/nn; this proves the assembly (state
-// bridging, attention feedback, input feeding, teacher forcing) routes every gradient. The same
-// check runs on token models (one-hot frames scored by a softmax over the classes).
+// its bridge, other cells, an input embedding. The layers are checked one by one in tests/nn; this
+// proves the assembly (state bridging, attention feedback, input feeding, teacher forcing) routes
+// every gradient. The same check runs on token models (one-hot frames scored by a softmax over the
+// classes).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -144,6 +145,12 @@ INSTANTIATE_TEST_SUITE_P(Variants, ModelGradients, ::testing::ValuesIn(testing::
                          });
 
 INSTANTIATE_TEST_SUITE_P(Cells, ModelGradients, ::testing::ValuesIn(testing::other_cell_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
+
+INSTANTIATE_TEST_SUITE_P(Embeddings, ModelGradients,
+                         ::testing::ValuesIn(testing::embedding_variants()),
                          [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
                            return std::string(entry.param.name);
                          });

@@ -97,6 +97,26 @@ TEST(TokenTraining, TheLmLearnsBeyondEventFrequenciesAndEvalAndPyTorchAgree) {
     EXPECT_NE(report.find(text), std::string::npos) << text;
 }
 
+// An lm with an event embedding (model.embedding_size): its checkpoint's "embedding/W" read into
+// torch.nn.Embedding in front of torch.nn.LSTM gives the logged test nll.
+TEST(TokenTraining, TheEmbeddingIsTorchsEmbeddingOfTheEvents) {
+  ScratchDir dir;
+  const fs::path run_dir = train(
+      testing::melody_experiment(dir, "melody_lm_embedding",
+                                 R"(, "model": {"embedding_size": 12}, "train": {"epochs": 1})"),
+      dir / "runs");
+  const nlohmann::json test = metrics_without_timings(run_dir).back();
+  ASSERT_EQ(test["split"], "test");
+  const auto torch = testing::run_shell(
+      "/usr/bin/python3 " +
+      quoted(testing::source_dir() / "tests" / "python" / "torch_checkpoint_nll.py") + " " +
+      quoted(run_dir / "checkpoints" / "best.h5") + " " + quoted(dir / "melody.h5") + " test");
+  ASSERT_EQ(torch.exit_code, 0) << torch.err;
+  const auto torch_result = nlohmann::json::parse(torch.out);
+  EXPECT_EQ(torch_result["frames"], test["frames"]);
+  EXPECT_NEAR(torch_result["nll"].get<double>(), test["nll"].get<double>(), 1e-4);
+}
+
 // A rung's pause (--pause-after-epoch) and the resume that continues the run, for each kind of
 // token model (bf16 too, where the CPU has it): the metrics rows and the weights equal those of
 // an uninterrupted run.
@@ -111,6 +131,9 @@ TEST(TokenTraining, EveryVariantPausedAndResumedEqualsAnUninterruptedRun) {
       {"bahdanau_additive",
        R"(, "model": {"type": "seq2seq", "attention": "additive", "attention_style": )"
        R"("bahdanau"}, "data": {"framing": "segments"})"},
+      {"luong_general_embedding",
+       R"(, "model": {"type": "seq2seq", "attention": "general", "embedding_size": 16}, )"
+       R"("data": {"framing": "segments"})"},
   };
   if (bf16_supported()) variants.emplace_back("lm_bf16", R"(, "model": {"precision": "bf16"})");
   for (const auto& [name, extra] : variants) {
