@@ -97,6 +97,7 @@ struct ModelConfig {
   int hidden_size = 128;
   int encoder_hidden_size = 0;
   int embedding_size = 0;
+  int lookback_bar_steps = 0;
   bool bidirectional_encoder = false;
   double forget_bias = 0.0;
   DropoutConfig dropout;
@@ -129,6 +130,11 @@ struct ModelConfig {
           "Input embedding: a bias-free linear map of each frame to this many values before the "
           "recurrent layers (on token data an event embedding, nn.Embedding; shared by a "
           "seq2seq's encoder and decoder); 0 = the frames go in as they are (one-hot for tokens)");
+    v.key("lookback_bar_steps", lookback_bar_steps, IntRange{0, 256},
+          "Magenta's lookback inputs for a token lm (lookback_rnn): with S steps per bar, each "
+          "input also carries the events 1 and 2 bars before the predicted step, whether the "
+          "event repeats them, and a binary counter of the position (docs/melody.md); 16 = "
+          "Magenta's 4/4 bar at 4 steps per quarter; 0 = off");
     v.key("bidirectional_encoder", bidirectional_encoder,
           "Bidirectional encoder, bridged to the decoder's state size");
     v.key("forget_bias", forget_bias, FloatRange{-100.0, 100.0},

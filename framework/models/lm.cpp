@@ -1,7 +1,10 @@
 #include "models/lm.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
+#include "core/error.hpp"
 #include "models/frames.hpp"
 #include "models/recurrent_config.hpp"
 #include "nn/precision.hpp"
@@ -10,7 +13,9 @@ namespace cadenza {
 
 LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches, FrameOutput output)
     : pitches_(pitches),
-      embedding_(config.embedding_size, pitches, parse_precision(config.precision)),
+      lookback_(config.lookback_bar_steps, pitches, output),
+      embedding_(config.embedding_size, static_cast<int>(lookback_.width()),
+                 parse_precision(config.precision)),
       recurrent_(build_recurrent(config, config.cell, static_cast<int>(embedding_.width()),
                                  config.hidden_size, false, 1)),
       recurrent_prefix_(recurrent_prefix("decoder", config.cell)),
@@ -44,7 +49,8 @@ bool LanguageModel::prepare(const Tensor& frames, const Tensor& mask) {
 
 LossValue LanguageModel::run(bool train, const ScoreSink& sink, float grad_scale) {
   const Tensor none;
-  const Tensor& embedded = embedding_.forward(inputs_, embedded_);
+  const Tensor& features = lookback_.forward(inputs_, first_steps_, features_);
+  const Tensor& embedded = embedding_.forward(features, embedded_);
   recurrent_->forward(embedded, none, none, hidden_, final_h_, final_c_, tape_);
   output_.forward(hidden_, logits_);
   const LossValue loss = loss_.compute(logits_, targets_, target_mask_, diff_logits_, grad_scale);
@@ -52,7 +58,7 @@ LossValue LanguageModel::run(bool train, const ScoreSink& sink, float grad_scale
   if (train) {
     output_.backward(hidden_, diff_logits_, diff_hidden_);
     recurrent_->backward(tape_, diff_hidden_, none, none, diff_inputs_, diff_h0_, diff_c0_);
-    embedding_.backward(inputs_, diff_inputs_);
+    embedding_.backward(features, diff_inputs_);
   }
   return loss;
 }
@@ -66,6 +72,15 @@ LossValue LanguageModel::train_batch(const Batch& batch, const ScoreSink& sink,
   copy_frames(batch.inputs, batch.batch_size, batch.pitches, 0, batch.inputs.steps, frames_);
   copy_mask(batch.inputs, batch.batch_size, 0, batch.inputs.steps, mask_);
   if (!prepare(frames_, mask_)) return {};
+  first_steps_.clear();
+  for (const SampleOrigin& sample : batch.samples)
+    first_steps_.push_back(sample.start_frame);
+  if (lookback_.active() && first_steps_.size() != static_cast<size_t>(batch.batch_size)) {
+    throw Error(fmt::format(
+        "LanguageModel::train_batch: the lookback inputs need every sample's origin; the batch "
+        "has {} for {} samples",
+        first_steps_.size(), batch.batch_size));
+  }
   if (sampling_.active()) {
     run(false, {}, 0.0f);
     sampling_.feed_back(logits_, inputs_);
@@ -83,6 +98,7 @@ void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const Scor
     mask_.reset({longest, count});
     for (int64_t b = 0; b < count; ++b)
       gather_sequence(split, first + b, 0, longest, b, frames_, mask_);
+    first_steps_.assign(static_cast<size_t>(count), 0);
     if (prepare(frames_, mask_)) run(false, sink, 0.0f);
   }
 }

@@ -1,6 +1,8 @@
 // lm: a stacked recurrent layer (model.cell: LSTM, GRU or plain RNN) over frames 1..T-1 and an
 // affine output layer giving the logits of frames 2..T (next-frame prediction); with
-// model.embedding_size the frames are embedded first (models/frame_embedding.hpp). Parameters:
+// model.embedding_size the frames are embedded first (models/frame_embedding.hpp); with
+// model.lookback_bar_steps token frames gain Magenta's lookback inputs before that
+// (models/lookback_inputs.hpp). Parameters:
 // "embedding/W" (with an embedding), "decoder/<cell>/layer{l}/..." (nn/recurrent_cells.hpp: lstm
 // W_ih, W_hh, b; gru W_ih, W_hh, b_ih, b_hh; rnn W_ih, W_hh, b), "decoder/output/{W,b}".
 #pragma once
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "models/frame_embedding.hpp"
+#include "models/lookback_inputs.hpp"
 #include "models/model.hpp"
 #include "models/scheduled_sampling.hpp"
 #include "nn/linear.hpp"
@@ -46,6 +49,7 @@ class LanguageModel : public SequenceModel {
   LossValue run(bool train, const ScoreSink& sink, float grad_scale);
 
   int pitches_;
+  LookbackInputs lookback_;
   FrameEmbedding embedding_;
   std::unique_ptr<Recurrent> recurrent_;
   std::string recurrent_prefix_;
@@ -53,13 +57,15 @@ class LanguageModel : public SequenceModel {
   ScheduledSampling sampling_;
   FrameLoss loss_;
   RecurrentTape tape_;
-  Tensor inputs_, embedded_, targets_, target_mask_, hidden_, final_h_, final_c_, logits_;
+  std::vector<int64_t> first_steps_;  // [B]: the step of each stream's frame 0 in its piece
+  Tensor inputs_, features_, embedded_, targets_, target_mask_, hidden_, final_h_, final_c_,
+      logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;
 
   // Step-wise generation state: states h, c [L, B, H] (c for an LSTM only, and the next ones),
-  // the embedded frame [B, E] (with an embedding), output [B, H].
+  // the frame's lookback features [B, F] and its embedding [B, E] (with those), output [B, H].
   struct Generation {
-    Tensor h, c, next_h, next_c, embedded, output;
+    Tensor h, c, next_h, next_c, features, embedded, output;
     RecurrentTape tape;
   };
   Generation generation_;

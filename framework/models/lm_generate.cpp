@@ -23,7 +23,8 @@ void LanguageModel::begin_generation(const Tensor& history, Tensor& logits) {
   }
   set_training(false);
   const Tensor none;
-  recurrent_->forward(embedding_.forward(history, embedded_), none, none, hidden_, generation_.h,
+  const Tensor& features = lookback_.begin_streams(history, features_);
+  recurrent_->forward(embedding_.forward(features, embedded_), none, none, hidden_, generation_.h,
                       generation_.c, tape_);
   recurrent_->begin_steps();
   const int64_t steps = history.dim(0);
@@ -40,7 +41,8 @@ void LanguageModel::continue_generation(const Tensor& frame, Tensor& logits) {
   if (generation_.h.empty()) {
     throw Error("LanguageModel::continue_generation: call begin_generation first");
   }
-  recurrent_->step_forward(embedding_.forward(frame, generation_.embedded), generation_.h,
+  const Tensor& features = lookback_.append(frame, generation_.features);
+  recurrent_->step_forward(embedding_.forward(features, generation_.embedded), generation_.h,
                            generation_.c, generation_.output, generation_.next_h,
                            generation_.next_c, generation_.tape);
   std::swap(generation_.h, generation_.next_h);

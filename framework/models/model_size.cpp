@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "models/lookback_inputs.hpp"
 #include "models/recurrent_config.hpp"
 
 namespace cadenza {
@@ -21,8 +22,11 @@ struct Shape {
 Shape shape_of(const config::ModelConfig& config, int pitches) {
   Shape s{};
   s.pitches = pitches;
-  s.input = config.embedding_size > 0 ? config.embedding_size : pitches;
-  s.embedding_parameters = config.embedding_size > 0 ? int64_t{config.embedding_size} * pitches : 0;
+  // The lookback inputs widen what the embedding (or the first layer) reads.
+  const int64_t frame_width = lookback_width(config.lookback_bar_steps, pitches);
+  s.input = config.embedding_size > 0 ? config.embedding_size : frame_width;
+  s.embedding_parameters =
+      config.embedding_size > 0 ? int64_t{config.embedding_size} * frame_width : 0;
   s.hidden = config.hidden_size;
   s.layers = config.layers;
   s.seq2seq = config.type == config::ModelType::seq2seq;

@@ -107,6 +107,12 @@ Seq2SeqModel::Seq2SeqModel(const config::ModelConfig& config, int pitches, Frame
       output_(config.hidden_size, pitches, true, parse_precision(config.precision)),
       sampling_(config.scheduled_sampling, output),
       loss_(output) {
+  if (config.lookback_bar_steps > 0) {
+    throw ConfigError(fmt::format(
+        "model.lookback_bar_steps = {} works with model.type = \"lm\" only (Magenta's lookback "
+        "RNN is a language model); set it to 0 for a seq2seq model",
+        config.lookback_bar_steps));
+  }
   const Precision precision = parse_precision(config.precision);
   const int64_t key_size = directions_ * encoder_hidden_;
   if (key_size != decoder_hidden_) {

@@ -122,6 +122,25 @@ TEST_F(MelodyGenerate, BeamSearchWritesTheBestBeamsAndTheirScores) {
       << "a beam of 1 is greedy decoding";
 }
 
+// An lm with Magenta's lookback inputs (model.lookback_bar_steps): greedy sampling, which steps
+// through continue_generation, and a beam of 1, which reads every history anew through
+// begin_generation, write the same tune, so both paths compute the same lookback rows.
+TEST_F(MelodyGenerate, ALookbackLmDecodesTheSameTuneStepByStepAndByBeam) {
+  const fs::path config = testing::melody_experiment(
+      *scratch_, "melody_lookback",
+      R"(, "model": {"lookback_bar_steps": 16}, "train": {"epochs": 1})");
+  const auto trained =
+      run_cadenza("train " + quoted(config) + " --runs-dir " + quoted(*scratch_ / "lookback"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const fs::path run = *fs::directory_iterator(*scratch_ / "lookback" / "melody_lookback");
+  const std::string args =
+      "generate " + quoted(run) + " --primer dataset:test:2 --primer-frames 20 --frames 40 --out ";
+  ASSERT_EQ(run_cadenza(args + quoted(*scratch_ / "lookback-greedy") + " --top-k 1").exit_code, 0);
+  ASSERT_EQ(run_cadenza(args + quoted(*scratch_ / "lookback-beam") + " --beam 1").exit_code, 0);
+  EXPECT_EQ(slurp(*scratch_ / "lookback-greedy" / "sample-000.mid"),
+            slurp(*scratch_ / "lookback-beam" / "sample-000.mid"));
+}
+
 TEST_F(MelodyGenerate, FlagsOfPianoRollModelsAndOutOfRangeValuesExitWith2) {
   for (const std::string& args :
        {std::string("--max-polyphony 2"), std::string("--min-notes 1"), std::string("--top-k 39"),

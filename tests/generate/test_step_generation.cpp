@@ -35,8 +35,15 @@ config::ModelConfig config_for(const Variant& variant) {
   return config;
 }
 
-// A split of `sequences` random sequences of kLength frames, about 40% of the keys sounding.
-SplitRolls random_split(int sequences, uint64_t seed) {
+// How a variant's frames are scored: the lookback variants need tokens.
+FrameOutput output_of(const Variant& variant) {
+  return variant.lookback_bar_steps > 0 ? FrameOutput::kCategorical : FrameOutput::kBernoulli;
+}
+
+// A split of `sequences` random sequences of kLength frames, about 40% of the keys sounding, or
+// (categorical) one-hot frames of random classes.
+SplitRolls random_split(int sequences, uint64_t seed,
+                        FrameOutput output = FrameOutput::kBernoulli) {
   SplitRolls split;
   split.pitches = kPitches;
   CounterRng rng(derive_key(seed));
@@ -45,8 +52,13 @@ SplitRolls random_split(int sequences, uint64_t seed) {
     roll.frames = kLength;
     roll.pitches = kPitches;
     roll.cells.resize(static_cast<size_t>(kLength * kPitches));
-    for (auto& cell : roll.cells)
-      cell = rng.uniform() < 0.4f ? 1 : 0;
+    if (output == FrameOutput::kCategorical) {
+      for (int64_t t = 0; t < kLength; ++t)
+        roll.at(t, static_cast<int>(rng.below(kPitches))) = 1;
+    } else {
+      for (auto& cell : roll.cells)
+        cell = rng.uniform() < 0.4f ? 1 : 0;
+    }
     split.append(roll, "random");
   }
   return split;
@@ -99,9 +111,9 @@ class StepGeneration : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(StepGeneration, StepLogitsEqualTeacherForcedLogitsForEveryStream) {
   const Variant& variant = GetParam();
-  auto model = build_model(config_for(variant), kPitches, kContext, kTarget);
+  auto model = build_model(config_for(variant), kPitches, kContext, kTarget, output_of(variant));
   model->init(11);
-  const SplitRolls split = random_split(3, 5);
+  const SplitRolls split = random_split(3, 5, output_of(variant));
   std::vector<std::vector<std::vector<float>>> expected;
   for (int64_t s = 0; s < split.sequences(); ++s)
     expected.push_back(evaluated_logits(*model, split, s));
@@ -128,9 +140,9 @@ TEST_P(StepGeneration, StepLogitsEqualTeacherForcedLogitsForEveryStream) {
 // (1 + kTarget frames: the second segment's start).
 TEST_P(StepGeneration, LongerHistoryContinuesLikeTeacherForcing) {
   const Variant& variant = GetParam();
-  auto model = build_model(config_for(variant), kPitches, kContext, kTarget);
+  auto model = build_model(config_for(variant), kPitches, kContext, kTarget, output_of(variant));
   model->init(12);
-  const SplitRolls split = random_split(2, 6);
+  const SplitRolls split = random_split(2, 6, output_of(variant));
   const auto expected0 = evaluated_logits(*model, split, 0);
   const auto expected1 = evaluated_logits(*model, split, 1);
   constexpr int64_t kHistory = 1 + kTarget;
@@ -150,9 +162,9 @@ TEST_P(StepGeneration, LongerHistoryContinuesLikeTeacherForcing) {
 
 TEST_P(StepGeneration, AttentionCoversTheEncoderWindowOfEachSegment) {
   const Variant& variant = GetParam();
-  auto model = build_model(config_for(variant), kPitches, kContext, kTarget);
+  auto model = build_model(config_for(variant), kPitches, kContext, kTarget, output_of(variant));
   model->init(13);
-  const SplitRolls split = random_split(2, 7);
+  const SplitRolls split = random_split(2, 7, output_of(variant));
   Tensor logits;
   model->begin_generation(frames_of(split, 0, 1), logits);
   const bool has_attention = variant.attention != AttentionKind::none;
@@ -227,6 +239,12 @@ INSTANTIATE_TEST_SUITE_P(Cells, StepGeneration, ::testing::ValuesIn(testing::oth
 
 INSTANTIATE_TEST_SUITE_P(Embeddings, StepGeneration,
                          ::testing::ValuesIn(testing::embedding_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
+
+INSTANTIATE_TEST_SUITE_P(Lookback, StepGeneration,
+                         ::testing::ValuesIn(testing::lookback_variants()),
                          [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
                            return std::string(entry.param.name);
                          });

@@ -1,7 +1,7 @@
 // The model variants the model-level tests run over (gradients and sizes in tests/models, step-wise
 // generation in tests/generate): one struct, its name in test listings, and its config; the
 // variants with other cells than the LSTM, and those with an input embedding, which every one of
-// those tests runs too.
+// those tests runs too; and the lm variants with lookback inputs, which only token models have.
 #pragma once
 
 #include <ostream>
@@ -21,6 +21,7 @@ struct ModelVariant {
   config::Cell cell = config::Cell::lstm;
   config::EncoderCell encoder_cell = config::EncoderCell::same;
   int embedding_size = 0;
+  int lookback_bar_steps = 0;  // > 0: token data only (models/lookback_inputs.hpp)
 };
 
 // Names the variant in test listings (ctest shows the parameter).
@@ -41,6 +42,7 @@ inline config::ModelConfig variant_config(const ModelVariant& variant, int hidde
   config.cell = variant.cell;
   config.encoder_cell = variant.encoder_cell;
   config.embedding_size = variant.embedding_size;
+  config.lookback_bar_steps = variant.lookback_bar_steps;
   return config;
 }
 
@@ -118,6 +120,22 @@ inline std::vector<ModelVariant> embedding_variants() {
        Cell::lstm, same, 9},
       {"bahdanau_additive_embedding_gru", ModelType::seq2seq, AttentionKind::additive, bahdanau, 0,
        false, Cell::gru, same, 3},
+  };
+}
+
+// Token lms with Magenta's lookback inputs (model.lookback_bar_steps): bars of 2 and 3 steps, so
+// that short test sequences reach both lookback distances and wrap the position counter; with and
+// without an embedding, LSTM and GRU.
+inline std::vector<ModelVariant> lookback_variants() {
+  using config::AttentionKind;
+  using config::Cell;
+  using config::ModelType;
+  constexpr auto luong = config::AttentionStyle::luong;
+  constexpr auto same = config::EncoderCell::same;
+  return {
+      {"lm_lookback", ModelType::lm, AttentionKind::none, luong, 0, false, Cell::lstm, same, 0, 2},
+      {"lm_gru_lookback_embedding", ModelType::lm, AttentionKind::none, luong, 0, false, Cell::gru,
+       same, 4, 3},
   };
 }
 

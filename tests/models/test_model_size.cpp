@@ -20,7 +20,9 @@ TEST_P(ModelSize, ParameterCountFromTheConfigEqualsTheBuiltModel) {
       config::ModelConfig config = testing::variant_config(GetParam(), hidden);
       config.layers = layers;
       constexpr int kPitches = 7;
-      const auto model = build_model(config, kPitches, 4, 3);
+      const FrameOutput output =
+          GetParam().lookback_bar_steps > 0 ? FrameOutput::kCategorical : FrameOutput::kBernoulli;
+      const auto model = build_model(config, kPitches, 4, 3, output);
       int64_t built = 0;
       for (const auto& named : model->parameters())
         built += named.parameter->value.numel();
@@ -51,6 +53,7 @@ TEST(ModelSize, MemoryEstimateGrowsWithTheModelAndTheBatch) {
 
 INSTANTIATE_TEST_SUITE_P(Cells, ModelSize, ::testing::ValuesIn(testing::other_cell_variants()));
 INSTANTIATE_TEST_SUITE_P(Embeddings, ModelSize, ::testing::ValuesIn(testing::embedding_variants()));
+INSTANTIATE_TEST_SUITE_P(Lookback, ModelSize, ::testing::ValuesIn(testing::lookback_variants()));
 
 }  // namespace
 }  // namespace cadenza

@@ -55,6 +55,9 @@ Batch make_batch(const config::ModelConfig& model, CounterRng& rng,
     batch.inputs = random_block(4, batch.batch_size, rng, 0, output);
     batch.targets = random_block(5, batch.batch_size, rng, 2, output);
   }
+  // Where the samples start in their pieces (the lookback inputs' position counter reads it).
+  for (const int64_t start : {0, 3, 10})
+    batch.samples.push_back({.sequence = 0, .start_frame = start});
   return batch;
 }
 
@@ -151,6 +154,19 @@ INSTANTIATE_TEST_SUITE_P(Cells, ModelGradients, ::testing::ValuesIn(testing::oth
 
 INSTANTIATE_TEST_SUITE_P(Embeddings, ModelGradients,
                          ::testing::ValuesIn(testing::embedding_variants()),
+                         [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
+                           return std::string(entry.param.name);
+                         });
+
+// The variants only token models have (the lookback inputs).
+class TokenModelGradients : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(TokenModelGradients, MatchFiniteDifferences) {
+  expect_gradients_match_finite_differences(GetParam(), FrameOutput::kCategorical);
+}
+
+INSTANTIATE_TEST_SUITE_P(Lookback, TokenModelGradients,
+                         ::testing::ValuesIn(testing::lookback_variants()),
                          [](const ::testing::TestParamInfo<testing::ModelVariant>& entry) {
                            return std::string(entry.param.name);
                          });

@@ -131,6 +131,8 @@ TEST(TokenTraining, EveryVariantPausedAndResumedEqualsAnUninterruptedRun) {
       {"bahdanau_additive",
        R"(, "model": {"type": "seq2seq", "attention": "additive", "attention_style": )"
        R"("bahdanau"}, "data": {"framing": "segments"})"},
+      {"lm_lookback_sampled",
+       R"(, "model": {"lookback_bar_steps": 16, "scheduled_sampling": {"probability": 0.3}})"},
       {"luong_general_embedding",
        R"(, "model": {"type": "seq2seq", "attention": "general", "embedding_size": 16}, )"
        R"("data": {"framing": "segments"})"},
