@@ -26,42 +26,88 @@ struct AdamCoefficients {
   float l2_decay;  // adam: weight decay folded into the gradient; adamw: 0
 };
 
+// Blocks of the element loops: 16 KB of each array.
+constexpr int64_t kUpdateBlock = 1 << 12;
+
+// body(begin, end) over consecutive blocks of [0, n), on the OpenMP threads when n is large. The
+// loops below take their arrays as restrict pointers and their coefficients by value, one block
+// per call, so that they vectorise: a coefficient read through a reference, or an array that
+// might overlap another, would have to be reloaded after every store. Every element is still
+// computed by the same IEEE operations in the same order, so the results do not change.
+template <class Body>
+void for_each_block(int64_t n, const Body& body) {
+  const int64_t blocks = (n + kUpdateBlock - 1) / kUpdateBlock;
+  parallel_for(blocks, n >= kParallelElements,
+               [&](int64_t b) { body(b * kUpdateBlock, std::min(n, (b + 1) * kUpdateBlock)); });
+}
+
 // value, grad, exp_avg, exp_avg_sq [n]: one Adam update (PyTorch 1.13 single-tensor path).
-void adam_update(float* value, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
-                 const AdamCoefficients& c) {
-  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
+void adam_block(float* __restrict value, const float* __restrict grad, float* __restrict exp_avg,
+                float* __restrict exp_avg_sq, int64_t n, const AdamCoefficients c) {
+  for (int64_t i = 0; i < n; ++i) {
     const float g = c.l2_decay != 0.0f ? grad[i] + c.l2_decay * value[i] : grad[i];
     exp_avg[i] = exp_avg[i] * c.beta1 + c.one_minus_beta1 * g;
     exp_avg_sq[i] = exp_avg_sq[i] * c.beta2 + c.one_minus_beta2 * g * g;
     const float denom = std::sqrt(exp_avg_sq[i]) / c.bias_correction2 + c.eps;
     value[i] += -c.step_size * (exp_avg[i] / denom);
+  }
+}
+
+void adam_update(float* value, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n,
+                 const AdamCoefficients& c) {
+  for_each_block(n, [&](int64_t begin, int64_t end) {
+    adam_block(value + begin, grad + begin, exp_avg + begin, exp_avg_sq + begin, end - begin, c);
   });
 }
 
 // value [n] *= factor: AdamW's decoupled weight decay.
-void decay_weights(float* value, int64_t n, float factor) {
-  parallel_for(n, n >= kParallelElements, [&](int64_t i) { value[i] *= factor; });
+void scale_block(float* __restrict value, int64_t n, const float factor) {
+  for (int64_t i = 0; i < n; ++i)
+    value[i] *= factor;
+}
+
+void scale_values(float* value, int64_t n, float factor) {
+  for_each_block(
+      n, [&](int64_t begin, int64_t end) { scale_block(value + begin, end - begin, factor); });
 }
 
 // value, grad, momentum_buffer [n]: one SGD-with-momentum update (dampening 0, no Nesterov).
-void sgd_update(float* value, const float* grad, float* momentum_buffer, int64_t n, float lr,
-                float momentum, float l2_decay, bool first_step) {
-  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
+void sgd_block(float* __restrict value, const float* __restrict grad,
+               float* __restrict momentum_buffer, int64_t n, const float lr, const float momentum,
+               const float l2_decay, const bool first_step) {
+  for (int64_t i = 0; i < n; ++i) {
     const float g = l2_decay != 0.0f ? grad[i] + l2_decay * value[i] : grad[i];
     momentum_buffer[i] = first_step ? g : momentum_buffer[i] * momentum + g;
     value[i] += -lr * momentum_buffer[i];
+  }
+}
+
+void sgd_update(float* value, const float* grad, float* momentum_buffer, int64_t n, float lr,
+                float momentum, float l2_decay, bool first_step) {
+  for_each_block(n, [&](int64_t begin, int64_t end) {
+    sgd_block(value + begin, grad + begin, momentum_buffer + begin, end - begin, lr, momentum,
+              l2_decay, first_step);
   });
 }
 
 // value, grad, square_avg [n]: one RMSProp update (not centered, no momentum).
-void rmsprop_update(float* value, const float* grad, float* square_avg, int64_t n, float lr,
-                    float alpha, float eps, float l2_decay) {
+void rmsprop_block(float* __restrict value, const float* __restrict grad,
+                   float* __restrict square_avg, int64_t n, const float lr, const float alpha,
+                   const float eps, const float l2_decay) {
   const float one_minus_alpha = 1.0f - alpha;
-  parallel_for(n, n >= kParallelElements, [&](int64_t i) {
+  for (int64_t i = 0; i < n; ++i) {
     const float g = l2_decay != 0.0f ? grad[i] + l2_decay * value[i] : grad[i];
     square_avg[i] = square_avg[i] * alpha + one_minus_alpha * g * g;
     const float avg = std::sqrt(square_avg[i]) + eps;
     value[i] += -lr * (g / avg);
+  }
+}
+
+void rmsprop_update(float* value, const float* grad, float* square_avg, int64_t n, float lr,
+                    float alpha, float eps, float l2_decay) {
+  for_each_block(n, [&](int64_t begin, int64_t end) {
+    rmsprop_block(value + begin, grad + begin, square_avg + begin, end - begin, lr, alpha, eps,
+                  l2_decay);
   });
 }
 
@@ -112,7 +158,7 @@ void Optimizer::step(double lr) {
       case Rule::kAdam:
       case Rule::kAdamW: {
         if (rule_ == Rule::kAdamW) {
-          decay_weights(p.value.data(), n, static_cast<float>(1.0 - lr * config_.weight_decay));
+          scale_values(p.value.data(), n, static_cast<float>(1.0 - lr * config_.weight_decay));
         }
         const AdamCoefficients c{static_cast<float>(config_.beta1),
                                  static_cast<float>(1.0 - config_.beta1),
@@ -226,7 +272,7 @@ double clip_grad_norm(const std::vector<NamedParameter>& parameters, double max_
   for (const NamedParameter& p : parameters) {
     float* g = p.parameter->grad.data();
     const int64_t n = p.parameter->grad.numel();
-    parallel_for(n, n >= kParallelElements, [&](int64_t i) { g[i] *= scale; });
+    scale_values(g, n, scale);
   }
   return norm;
 }
