@@ -21,8 +21,8 @@ const std::vector<std::string>& benchmark_dataset_names() {
 const std::vector<ImportedDataset>& imported_dataset_names() {
   static const std::vector<ImportedDataset> names = {
       {"Nottingham_melody",
-       "build/cadenza data import --melody --track 0 ../shared/midi/nottingham --out "
-       "datasets/cache/Nottingham_melody.h5"}};
+       "mkdir -p datasets/cache && build/cadenza data import --melody --track 0 "
+       "../shared/midi/nottingham --out datasets/cache/Nottingham_melody.h5"}};
   return names;
 }
 

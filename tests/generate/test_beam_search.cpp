@@ -114,7 +114,9 @@ TEST(BeamSearch, ABeamOfOneIsGreedyDecodingThroughTheStepWiseInterface) {
     const auto repeat = beam_search(*model, start, frames, 3, 3);
     for (size_t i = 0; i < again.size(); ++i) {
       EXPECT_EQ(again[i].sample.roll.cells, repeat[i].sample.roll.cells) << variant.name;
-      if (i > 0) EXPECT_GE(again[i - 1].log_probability, again[i].log_probability);
+      if (i > 0) {
+        EXPECT_GE(again[i - 1].log_probability, again[i].log_probability);
+      }
     }
   }
 }
