@@ -104,6 +104,13 @@ void Gru::create(const Descs& s, Primitives& p) const {
   p.bwd = dnnl::lbr_gru_backward(bwd_pd);
 }
 
+dnnl::rnn_primitive_desc_base Gru::create_inference(const Descs& s) const {
+  dnnl::lbr_gru_forward::desc desc(dnnl::prop_kind::forward_inference, s.direction, s.src,
+                                   s.src_iter, s.weights_layer, s.weights_iter, s.bias, s.dst,
+                                   s.src_iter);
+  return dnnl::lbr_gru_forward::primitive_desc(desc, user_scratchpad_attr(), cpu_engine());
+}
+
 // W_ih, W_hh in PyTorch's gate order r, z, n -> oneDNN's u, r, o, then into the primitives'
 // layouts.
 void Gru::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) {

@@ -54,6 +54,7 @@ class Gru : public Recurrent {
 
  private:
   void create(const Descs& descs, Primitives& p) const override;
+  dnnl::rnn_primitive_desc_base create_inference(const Descs& descs) const override;
   void reorder_weights(int64_t layer, dnnl::memory& layer_weights,
                        dnnl::memory& iter_weights) override;
   const Tensor& primitive_bias(int64_t layer) override;

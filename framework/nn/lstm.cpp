@@ -33,4 +33,11 @@ void Lstm::create(const Descs& s, Primitives& p) const {
   p.bwd = dnnl::lstm_backward(bwd_pd);
 }
 
+dnnl::rnn_primitive_desc_base Lstm::create_inference(const Descs& s) const {
+  dnnl::lstm_forward::desc desc(dnnl::prop_kind::forward_inference, s.direction, s.src, s.src_iter,
+                                s.src_iter_c, s.weights_layer, s.weights_iter, s.bias, s.dst,
+                                s.src_iter, s.src_iter_c);
+  return dnnl::lstm_forward::primitive_desc(desc, user_scratchpad_attr(), cpu_engine());
+}
+
 }  // namespace cadenza

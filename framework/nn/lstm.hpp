@@ -40,6 +40,7 @@ class Lstm : public Recurrent {
 
  private:
   void create(const Descs& descs, Primitives& p) const override;
+  dnnl::rnn_primitive_desc_base create_inference(const Descs& descs) const override;
 };
 
 }  // namespace cadenza

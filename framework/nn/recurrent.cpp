@@ -137,6 +137,7 @@ void Recurrent::set_dropout_step(uint64_t seed, uint64_t step) {
 }
 
 void Recurrent::set_training(bool training) {
+  training_ = training;
   input_dropout_.set_training(training);
   between_dropout_.set_training(training);
   output_dropout_.set_training(training);
@@ -178,6 +179,7 @@ Recurrent::Primitives& Recurrent::primitives(int64_t layer, int64_t steps, int64
   auto p = std::make_unique<Primitives>();
   p->steps = steps;
   p->batch = batch;
+  p->descs = descs;
   create(descs, *p);
 
   std::vector<int> fwd_args{DNNL_ARG_SRC_LAYER,    DNNL_ARG_SRC_ITER, DNNL_ARG_WEIGHTS_LAYER,
@@ -205,6 +207,21 @@ Recurrent::Primitives& Recurrent::primitives(int64_t layer, int64_t steps, int64
   if (memory scratchpad = scratchpad_arg(p->bwd)) p->bwd_args[DNNL_ARG_SCRATCHPAD] = scratchpad;
   state.cache.push_back(std::move(p));
   return *state.cache.back();
+}
+
+void Recurrent::ensure_inference(Primitives& p) {
+  if (p.inf) return;
+  Descs descs = p.descs;
+  descs.weights_layer = p.fwd_pd.weights_layer_desc();
+  descs.weights_iter = p.fwd_pd.weights_iter_desc();
+  p.inf_pd = create_inference(descs);
+  p.inf = dnnl::primitive(p.inf_pd);
+  for (const auto& [arg, bound] : p.fwd_args) {
+    if (arg == DNNL_ARG_WORKSPACE || arg == DNNL_ARG_SCRATCHPAD) continue;
+    p.inf_args[arg] =
+        memory(p.inf_pd.query_md(dnnl::query::exec_arg_md, arg), cpu_engine(), nullptr);
+  }
+  if (memory scratchpad = scratchpad_arg(p.inf)) p.inf_args[DNNL_ARG_SCRATCHPAD] = scratchpad;
 }
 
 void Recurrent::reorder_weights(int64_t layer, memory& layer_weights, memory& iter_weights) {
@@ -238,9 +255,12 @@ void Recurrent::add_grads(int64_t layer, const memory& diff_weights_layer,
 }
 
 // One layer forward over lt.input [T, B, I_l], lt.h0 (lt.c0) [D, B, H] -> lt.output
-// [T, B, D*H], lt.hT (lt.cT) [D, B, H] and the workspace.
-void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, RecurrentLayerTape& lt) {
+// [T, B, D*H], lt.hT (lt.cT) [D, B, H] and (training) the workspace. With `inference` the
+// forward_inference primitive runs on the same weights and bias, and no workspace is kept.
+void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, bool inference,
+                              RecurrentLayerTape& lt) {
   Primitives& p = primitives(layer, steps, batch);
+  if (inference) ensure_inference(p);
   LayerState& state = *layer_states_[layer];
   const int64_t d = directions(), h = spec_.options.hidden_size;
   const bool low = spec_.options.precision == Precision::bf16;
@@ -258,7 +278,7 @@ void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, Recur
   lt.output.reset({steps, batch, d * h});
   lt.hT.reset({d, batch, h});
   if (spec_.cell_state) lt.cT.reset({d, batch, h});
-  ensure(lt.workspace, p.fwd_pd.workspace_desc());
+  if (!inference) ensure(lt.workspace, p.fwd_pd.workspace_desc());
   const memory::desc state_desc({1, d, batch, h}, dt::f32, tag::ldnc);
   void* src = handle(lt.input);
   void* src_iter = handle(lt.h0);
@@ -276,7 +296,7 @@ void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, Recur
     dst = handle(lt.output_lp);
     dst_iter = handle(lt.hT_lp);
   }
-  auto& a = p.fwd_args;
+  auto& a = inference ? p.inf_args : p.fwd_args;
   a[DNNL_ARG_SRC_LAYER].set_data_handle(src);
   a[DNNL_ARG_SRC_ITER].set_data_handle(src_iter);
   a[DNNL_ARG_WEIGHTS_LAYER].set_data_handle(handle(state.fwd_weights_layer));
@@ -284,12 +304,12 @@ void Recurrent::forward_layer(int64_t layer, int64_t steps, int64_t batch, Recur
   a[DNNL_ARG_BIAS].set_data_handle(handle(*state.bias));
   a[DNNL_ARG_DST_LAYER].set_data_handle(dst);
   a[DNNL_ARG_DST_ITER].set_data_handle(dst_iter);
-  a[DNNL_ARG_WORKSPACE].set_data_handle(handle(lt.workspace));
+  if (!inference) a[DNNL_ARG_WORKSPACE].set_data_handle(handle(lt.workspace));
   if (spec_.cell_state) {
     a[DNNL_ARG_SRC_ITER_C].set_data_handle(handle(lt.c0));
     a[DNNL_ARG_DST_ITER_C].set_data_handle(handle(lt.cT));
   }
-  execute_and_wait(p.fwd, a);
+  execute_and_wait(inference ? p.inf : p.fwd, a);
   if (low) {
     reorders_.reorder(lt.output_lp, lt.output.memory());
     reorders_.reorder(lt.hT_lp, wrap_memory(state_desc, lt.hT.data()));
@@ -374,6 +394,7 @@ void Recurrent::run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, 
   const bool c = spec_.cell_state;
   tape.steps = steps;
   tape.batch = batch;
+  tape.inference = !training_;
   tape.layers.resize(static_cast<std::size_t>(layers));
   hT.reset({layers * d, batch, h});
   if (c) cT.reset({layers * d, batch, h});
@@ -386,7 +407,7 @@ void Recurrent::run_layers(const Tensor& x, const Tensor& h0, const Tensor& c0, 
     }
     take_rows(h0, l * d, d, batch, h, lt.h0);
     if (c) take_rows(c0, l * d, d, batch, h, lt.c0);
-    forward_layer(l, steps, batch, lt);
+    forward_layer(l, steps, batch, tape.inference, lt);
     put_rows(lt.hT, l * d, hT);
     if (c) put_rows(lt.cT, l * d, cT);
   }
@@ -402,6 +423,12 @@ void Recurrent::backward_layers(const RecurrentTape& tape, const Tensor& diff_y,
   if (static_cast<int64_t>(tape.layers.size()) != layers) {
     throw Error(
         fmt::format("{}::backward: the tape does not come from this layer's forward", spec_.name));
+  }
+  if (tape.inference) {
+    throw Error(fmt::format(
+        "{}::backward: the tape comes from a forward outside training (set_training(false)), "
+        "which keeps no workspace; call set_training(true) before the forward",
+        spec_.name));
   }
   Tensor diff_dst, diff_src, layer_diff_hT, layer_diff_cT, layer_diff_h0, layer_diff_c0;
   output_dropout_.backward(diff_y, tape.output_mask, diff_dst);

@@ -55,6 +55,9 @@ struct RecurrentLayerTape {
 struct RecurrentTape {
   int64_t steps = 0;
   int64_t batch = 0;
+  // Recorded outside training (set_training(false)): by the inference primitives, which keep no
+  // workspace, so there is no backward through it.
+  bool inference = false;
   std::vector<RecurrentLayerTape> layers;
   Tensor output_mask;  // output dropout mask (empty when none)
 };
@@ -106,6 +109,12 @@ class Recurrent {
     dnnl::primitive bwd;
     std::unordered_map<int, dnnl::memory> fwd_args;
     std::unordered_map<int, dnnl::memory> bwd_args;
+    // forward_inference on the forward's weight layouts, made the first time the shape is run
+    // outside training: no workspace, so evaluating long sequences needs a fraction of the memory.
+    Descs descs;
+    dnnl::rnn_primitive_desc_base inf_pd;
+    dnnl::primitive inf;
+    std::unordered_map<int, dnnl::memory> inf_args;
   };
 
   explicit Recurrent(const RecurrentSpec& spec);
@@ -177,6 +186,9 @@ class Recurrent {
   int64_t layer_input_size(int64_t layer) const;
   // Creates p's forward_training and backward primitives (with user_scratchpad_attr()) on descs.
   virtual void create(const Descs& descs, Primitives& p) const = 0;
+  // The forward_inference primitive descriptor (with user_scratchpad_attr()) on descs, whose
+  // weights are the forward_training primitive's.
+  virtual dnnl::rnn_primitive_desc_base create_inference(const Descs& descs) const = 0;
   // The layer's W_ih, W_hh (PyTorch's [D, G*H, K]) into layer_weights, iter_weights (in whatever
   // layout their descriptors have). By default one ldgoi reorder each.
   virtual void reorder_weights(int64_t layer, dnnl::memory& layer_weights,
@@ -199,7 +211,10 @@ class Recurrent {
   struct LayerState;
 
   Primitives& primitives(int64_t layer, int64_t steps, int64_t batch);
-  void forward_layer(int64_t layer, int64_t steps, int64_t batch, RecurrentLayerTape& lt);
+  // p's inference primitive and its argument memories, made on first use.
+  void ensure_inference(Primitives& p);
+  void forward_layer(int64_t layer, int64_t steps, int64_t batch, bool inference,
+                     RecurrentLayerTape& lt);
   void backward_layer(int64_t layer, const RecurrentLayerTape& lt, const Tensor& diff_dst,
                       const Tensor& diff_hT, const Tensor& diff_cT, Tensor& diff_src,
                       Tensor& diff_h0, Tensor& diff_c0);
@@ -213,6 +228,7 @@ class Recurrent {
 
   std::vector<std::unique_ptr<LayerState>> layer_states_;
   Dropout input_dropout_, between_dropout_, output_dropout_;
+  bool training_ = true;
 };
 
 }  // namespace cadenza

@@ -34,4 +34,11 @@ void Rnn::create(const Descs& s, Primitives& p) const {
   p.bwd = dnnl::vanilla_rnn_backward(bwd_pd);
 }
 
+dnnl::rnn_primitive_desc_base Rnn::create_inference(const Descs& s) const {
+  dnnl::vanilla_rnn_forward::desc desc(dnnl::prop_kind::forward_inference, activation_, s.direction,
+                                       s.src, s.src_iter, s.weights_layer, s.weights_iter, s.bias,
+                                       s.dst, s.src_iter);
+  return dnnl::vanilla_rnn_forward::primitive_desc(desc, user_scratchpad_attr(), cpu_engine());
+}
+
 }  // namespace cadenza

@@ -47,6 +47,7 @@ class Rnn : public Recurrent {
 
  private:
   void create(const Descs& descs, Primitives& p) const override;
+  dnnl::rnn_primitive_desc_base create_inference(const Descs& descs) const override;
 
   dnnl::algorithm activation_;  // eltwise_tanh, or eltwise_relu with alpha 0
 };
