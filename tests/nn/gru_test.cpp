@@ -46,6 +46,10 @@ TEST(GruLayer, ZeroInitialStatesEqualEmptyStates) {
   Checks::zero_initial_states_equal_empty_states();
 }
 
+TEST(GruLayer, InferenceForwardEqualsTrainingForward) {
+  Checks::inference_forward_equals_training_forward();
+}
+
 TEST(GruLayer, GradientsAccumulateAcrossBackwardCalls) {
   Checks::gradients_accumulate_across_backward_calls();
 }

@@ -10,6 +10,7 @@
 #include "nn/gru.hpp"
 #include "nn/reference/lstm_reference.hpp"
 #include "nn_test_util.hpp"
+#include "recurrent_test_support.hpp"
 
 namespace cadenza {
 namespace {
@@ -249,6 +250,12 @@ TEST(NnLstm, DropoutGradientsMatchTheReferenceWithTheSameMasks) {
   lstm.set_training(false);
   lstm.forward(x, Tensor(), Tensor(), y_next, hT, cT, tape_again);
   EXPECT_TRUE(tape_again.output_mask.empty());
+}
+
+// The checks every cell shares (tests/nn/recurrent_test_support.hpp) that take an LSTM without c.
+TEST(NnLstm, InferenceForwardEqualsTrainingForward) {
+  testing::RecurrentChecks<Lstm, LstmTape,
+                           LstmOptions>::inference_forward_equals_training_forward();
 }
 
 TEST(NnLstm, TorchStateRoundTripsAndRejectsWrongShapes) {

@@ -118,6 +118,27 @@ struct RecurrentChecks {
     EXPECT_EQ(to_double(hT1), to_double(hT2));
   }
 
+  // Outside training the layer runs oneDNN's forward_inference primitive (no workspace): the same
+  // outputs bit for bit, stacked and bidirectional; its tape cannot be backpropagated.
+  static void inference_forward_equals_training_forward() {
+    Layer layer(recurrent_options<Options>({7, 3, 5, 4, 2, true}));
+    layer.init(4);
+    const Tensor x = random_tensor({7, 3, 5}, 8);
+    const Tensor h0 = random_tensor({4, 3, 4}, 9);
+    Tensor y_train, hT_train, y_eval, hT_eval, dx, dh0;
+    Tape train_tape, eval_tape;
+    layer.forward(x, h0, y_train, hT_train, train_tape);
+    layer.set_training(false);
+    layer.forward(x, h0, y_eval, hT_eval, eval_tape);
+    EXPECT_TRUE(eval_tape.inference);
+    EXPECT_EQ(to_double(y_eval), to_double(y_train));
+    EXPECT_EQ(to_double(hT_eval), to_double(hT_train));
+    EXPECT_THROW(layer.backward(eval_tape, y_eval, Tensor(), dx, dh0), Error);
+    layer.set_training(true);
+    layer.forward(x, h0, y_eval, hT_eval, eval_tape);
+    EXPECT_NO_THROW(layer.backward(eval_tape, y_eval, Tensor(), dx, dh0));
+  }
+
   static void gradients_accumulate_across_backward_calls() {
     Layer layer(recurrent_options<Options>({4, 2, 3, 4, 2, true}));
     layer.init(5);

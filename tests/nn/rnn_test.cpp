@@ -65,6 +65,10 @@ TEST(RnnLayer, ZeroInitialStatesEqualEmptyStates) {
   Checks::zero_initial_states_equal_empty_states();
 }
 
+TEST(RnnLayer, InferenceForwardEqualsTrainingForward) {
+  Checks::inference_forward_equals_training_forward();
+}
+
 TEST(RnnLayer, GradientsAccumulateAcrossBackwardCalls) {
   Checks::gradients_accumulate_across_backward_calls();
 }
