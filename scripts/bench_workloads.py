@@ -114,16 +114,33 @@ def measure(cadenza, name, experiment, overrides, threads, epochs, rounds, scrat
 
 
 def summary_line(rows):
+    """One Markdown row: the ratio of the first epoch (cadenza creates its oneDNN primitives for
+    every new (T, B) shape there) and of the last (warm), medians over rounds."""
     first = rows[0]
-    cadenza_s = statistics.median(s for r in rows for s in r["cadenza_epoch_s"])
-    peer_s = statistics.median(s for r in rows for s in r["peer_epoch_s"])
-    ratio = statistics.median(r["ratio"] for r in rows)
-    ratios = ", ".join(f"{r['ratio']:.2f}" for r in rows)
+    cadenza_last = statistics.median(r["cadenza_epoch_s"][-1] for r in rows)
+    peer_last = statistics.median(r["peer_epoch_s"][-1] for r in rows)
+    ratio_first = statistics.median(r["peer_epoch_s"][0] / r["cadenza_epoch_s"][0] for r in rows)
+    last_ratios = [r["peer_epoch_s"][-1] / r["cadenza_epoch_s"][-1] for r in rows]
     rss_c = max(r["cadenza_peak_rss_mib"] for r in rows)
     rss_p = max(r["peer_peak_rss_mib"] for r in rows)
-    return (f"| {first['workload']} | {first['threads']} | {cadenza_s:.3f} | {peer_s:.3f} | "
-            f"**{ratio:.2f}x** ({ratios}) | {rss_c:.0f} | {rss_p:.0f} | "
+    return (f"| {first['workload']} | {first['threads']} | {cadenza_last:.3f} | {peer_last:.3f} | "
+            f"{ratio_first:.2f}x | **{statistics.median(last_ratios):.2f}x** "
+            f"({', '.join(f'{x:.2f}' for x in last_ratios)}) | {rss_c:.0f} | {rss_p:.0f} | "
             f"{first['cadenza_train_nll']:.3f} / {first['peer_train_nll']:.3f} |")
+
+
+TABLE_HEAD = ("| workload | threads | cadenza s, last epoch | PyTorch s, last epoch | PyTorch / "
+              "cadenza, epoch 1 | PyTorch / cadenza, last epoch (rounds) | cadenza peak RSS MiB | "
+              "PyTorch peak RSS MiB | train nll, last epoch (cadenza / PyTorch) |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+
+
+def table_of(rows):
+    """The table of measurements (JSON lines of --out), one row per workload and thread count."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["threads"], row["workload"]), []).append(row)
+    return "\n".join([TABLE_HEAD] + [summary_line(group) for group in groups.values()])
 
 
 def main():
@@ -135,13 +152,19 @@ def main():
     parser.add_argument("--list", action="store_true", help="print the workloads and exit")
     parser.add_argument("--out", default="bench_workloads.jsonl")
     parser.add_argument("--cadenza", default=str(ROOT / "build" / "cadenza"))
+    parser.add_argument("--table", metavar="JSONL",
+                        help="print the table of earlier measurements (an --out file) and exit")
     args = parser.parse_args()
+    if args.table:
+        with open(args.table) as file:
+            print(table_of([json.loads(line) for line in file if line.strip()]))
+        return 0
     chosen = [w for w in workloads() if re.search(args.only, w[0])]
     if args.list or not chosen:
         for name, experiment, overrides in chosen or workloads():
             print(f"{name}: {experiment} {' '.join(overrides)}")
         return 0 if chosen else 2
-    lines = []
+    measured = []
     with tempfile.TemporaryDirectory(prefix="bench_workloads.") as folder:
         for threads in args.threads:
             for name, experiment, overrides in chosen:
@@ -155,12 +178,9 @@ def main():
                     print(f"{name} ({threads} threads): skipped: {str(detail).strip()[-400:]}",
                           file=sys.stderr)
                     continue
-                lines.append(summary_line(rows))
-                print(lines[-1], flush=True)
-    print("\n| workload | threads | cadenza s/epoch | PyTorch s/epoch | PyTorch / cadenza, median "
-          "(rounds) | cadenza peak RSS MiB | PyTorch peak RSS MiB | train nll, last epoch |")
-    print("|---|---|---|---|---|---|---|---|")
-    print("\n".join(lines))
+                measured.extend(rows)
+                print(summary_line(rows), flush=True)
+    print("\n" + table_of(measured))
     return 0
 
 

@@ -23,12 +23,19 @@ token datasets as they are), with h5py. What it follows of the config:
   momentum) and its lr, betas, eps; clip_norm; the loss as cadenza's, the Bernoulli nll summed
   over keys (or the cross-entropy of the event) averaged over the batch's scored frames.
 
-Not followed: the learning-rate schedule and early stopping (a timing run is a few epochs), the
-valid pass (cadenza's epoch_s times the training loop only, and so does this), scheduled
-sampling, bf16 (the peer is PyTorch's f32), lookback inputs.
+After each epoch it scores the valid split under torch.no_grad(), untimed (cadenza's epoch_s
+times the training loop only, and so does train_s here), so that the peak RSS counts an
+evaluation as cadenza's does: an lm with the full-sequence protocol (data.eval_batch_size whole
+sequences at a time, padded; frames 2..T of each, so its valid nll compares with cadenza's), a
+seq2seq on the valid split's samples cut as in training (not cadenza's segment walk, so its
+valid nll does not compare).
 
-Prints one JSON line: per epoch the training seconds and the train nll (nats per scored frame,
-the mean over the epoch, as cadenza's train row), the parameter count, the peak RSS in KiB.
+Not followed: the learning-rate schedule and early stopping (a timing run is a few epochs),
+scheduled sampling, bf16 (the peer is PyTorch's f32), lookback inputs.
+
+Prints one JSON line: per epoch the training seconds, the train nll (nats per scored frame, the
+mean over the epoch, as cadenza's train row) and the valid nll, the parameter count, the peak
+RSS in KiB.
 Run it with Debian's OpenBLAS (OpenMP build), as docs/performance.md describes:
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=1 \\
     /usr/bin/python3 scripts/pytorch_peer.py CONFIG.json DATASET.h5 --epochs 2 --threads 1
@@ -276,6 +283,7 @@ def main():
     with h5py.File(args.dataset, "r") as data:
         tokens = data.attrs.get("kind", "piano_roll") == "tokens"
         train = read_split(data, "train", tokens)
+        valid = read_split(data, "valid", tokens)
     pitches = train[0].shape[1]
     model = Model(model_config, pitches)
     frequency = np.concatenate(train).mean(axis=0).clip(1e-4, 1 - 1e-4)
@@ -291,29 +299,39 @@ def main():
         loss_fn = torch.nn.BCEWithLogitsLoss(reduction="sum")
     samples = frame_samples(train, data_config)
     context = data_config["context_frames"] if model.type == "seq2seq" else 0
+
+    def batch_loss(sequences, spans, augment):
+        """The summed loss and scored frames of one batch of (sequence, start, frames) spans."""
+        steps = max(span[2] for span in spans)
+        frames = np.zeros((steps, len(spans), pitches), dtype=np.float32)
+        mask = np.zeros((steps, len(spans)), dtype=bool)
+        for b, (s, first, length) in enumerate(spans):
+            piece = sequences[s][first:first + length]
+            frames[:length, b] = (transposed(piece, data_config["max_transpose"], tokens, rng)
+                                  if augment else piece)
+            mask[:length, b] = True
+        frames, mask = torch.from_numpy(frames), torch.from_numpy(mask)
+        # lm: frames 1..T-1 predict 2..T; seq2seq: the context, then the target frames, each
+        # predicted from the frame before it.
+        first = max(context, 1)
+        inputs, targets, target_mask = frames[first - 1:-1], frames[first:], mask[first:]
+        logits = model(inputs, frames[:context] if context else None)
+        picked = target_mask.reshape(-1)
+        loss = loss_fn(logits.reshape(-1, pitches)[picked], targets.reshape(-1, pitches)[picked])
+        return loss, int(picked.sum())
+
+    if model.type == "lm":  # whole sequences, data.eval_batch_size at a time
+        valid_spans = [(s, 0, len(sequence)) for s, sequence in enumerate(valid)]
+    else:
+        valid_spans = frame_samples(valid, data_config)
+    eval_size = data_config["eval_batch_size"]
     epochs = []
     for epoch in range(1, args.epochs + 1):
         model.train()
         total, scored = 0.0, 0
         start = time.perf_counter()
         for batch in plan_epoch(samples, data_config, rng):
-            steps = max(samples[i][2] for i in batch)
-            frames = np.zeros((steps, len(batch), pitches), dtype=np.float32)
-            mask = np.zeros((steps, len(batch)), dtype=bool)
-            for b, i in enumerate(batch):
-                s, first, length = samples[i]
-                frames[:length, b] = transposed(train[s][first:first + length],
-                                                data_config["max_transpose"], tokens, rng)
-                mask[:length, b] = True
-            frames, mask = torch.from_numpy(frames), torch.from_numpy(mask)
-            # lm: frames 1..T-1 predict 2..T; seq2seq: the context, then the target frames, each
-            # predicted from the frame before it.
-            first = max(context, 1)
-            inputs, targets, target_mask = frames[first - 1:-1], frames[first:], mask[first:]
-            logits = model(inputs, frames[:context] if context else None)
-            picked = target_mask.reshape(-1)
-            loss = loss_fn(logits.reshape(-1, pitches)[picked], targets.reshape(-1, pitches)[picked])
-            frames_scored = int(picked.sum())
+            loss, frames_scored = batch_loss(train, [samples[i] for i in batch], True)
             optimizer.zero_grad()
             (loss / frames_scored).backward()
             if train_config["clip_norm"] > 0:
@@ -321,8 +339,17 @@ def main():
             optimizer.step()
             total += loss.item()
             scored += frames_scored
-        epochs.append({"epoch": epoch, "train_s": time.perf_counter() - start,
-                       "train_nll": total / scored if scored else math.nan})
+        train_seconds = time.perf_counter() - start
+        model.eval()
+        valid_total, valid_scored = 0.0, 0
+        with torch.no_grad():
+            for first in range(0, len(valid_spans), eval_size):
+                loss, frames_scored = batch_loss(valid, valid_spans[first:first + eval_size], False)
+                valid_total += loss.item()
+                valid_scored += frames_scored
+        epochs.append({"epoch": epoch, "train_s": train_seconds,
+                       "train_nll": total / scored if scored else math.nan,
+                       "valid_nll": valid_total / valid_scored if valid_scored else math.nan})
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "epochs": epochs,
                       "parameters": sum(p.numel() for p in parameters),
                       "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
