@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 #include "core/error.hpp"
 #include "models/frames.hpp"
@@ -10,6 +12,12 @@
 #include "nn/precision.hpp"
 
 namespace cadenza {
+namespace {
+
+// Time steps x batch of one evaluation chunk (score()): [512, 32, H] for a batch of 32.
+constexpr int64_t kEvalChunkRows = 16384;
+
+}  // namespace
 
 LanguageModel::LanguageModel(const config::ModelConfig& config, int pitches, FrameOutput output)
     : pitches_(pitches),
@@ -63,6 +71,27 @@ LossValue LanguageModel::run(bool train, const ScoreSink& sink, float grad_scale
   return loss;
 }
 
+void LanguageModel::score(const ScoreSink& sink) {
+  const Tensor& features = lookback_.forward(inputs_, first_steps_, features_);
+  const int64_t steps = features.dim(0), batch = features.dim(1);
+  const int64_t chunk_steps = std::max<int64_t>(1, kEvalChunkRows / batch);
+  logits_.reset({steps, batch, pitches_});
+  chunk_h_ = Tensor();
+  chunk_c_ = Tensor();
+  for (int64_t t0 = 0; t0 < steps; t0 += chunk_steps) {
+    const int64_t t1 = std::min(steps, t0 + chunk_steps);
+    copy_rows(features, t0, t1, chunk_);
+    recurrent_->forward(embedding_.forward(chunk_, embedded_), chunk_h_, chunk_c_, hidden_,
+                        final_h_, final_c_, tape_);
+    std::swap(chunk_h_, final_h_);
+    std::swap(chunk_c_, final_c_);
+    output_.forward(hidden_, chunk_logits_);
+    std::memcpy(logits_.data() + t0 * batch * pitches_, chunk_logits_.data(),
+                static_cast<size_t>(chunk_logits_.numel()) * sizeof(float));
+  }
+  if (sink) sink(logits_, targets_, target_mask_);
+}
+
 int64_t LanguageModel::scored_frames(const Batch& batch) const {
   return count_scored(batch.inputs, batch.batch_size, 1);
 }
@@ -99,7 +128,7 @@ void LanguageModel::evaluate(const SplitRolls& split, int batch_size, const Scor
     for (int64_t b = 0; b < count; ++b)
       gather_sequence(split, first + b, 0, longest, b, frames_, mask_);
     first_steps_.assign(static_cast<size_t>(count), 0);
-    if (prepare(frames_, mask_)) run(false, sink, 0.0f);
+    if (prepare(frames_, mask_)) score(sink);
   }
 }
 

@@ -47,6 +47,11 @@ class LanguageModel : public SequenceModel {
   // inputs_ -> logits_ and the loss against targets_. With `train`, also backpropagates, the
   // gradients scaled by `grad_scale` (1 / the frames the loss is the mean over).
   LossValue run(bool train, const ScoreSink& sink, float grad_scale);
+  // Evaluation: inputs_ -> logits_ as run() computes them, the recurrent layer run over chunks
+  // of at most kEvalChunkRows / B steps, each from the states the last one ended in, so that a
+  // batch of long sequences holds one chunk's activations instead of the whole batch's; then
+  // `sink` on the whole batch's logits, as run() calls it.
+  void score(const ScoreSink& sink);
 
   int pitches_;
   LookbackInputs lookback_;
@@ -61,6 +66,7 @@ class LanguageModel : public SequenceModel {
   Tensor inputs_, features_, embedded_, targets_, target_mask_, hidden_, final_h_, final_c_,
       logits_;
   Tensor diff_logits_, diff_hidden_, diff_inputs_, diff_h0_, diff_c0_, frames_, mask_;
+  Tensor chunk_, chunk_logits_, chunk_h_, chunk_c_;  // score()'s chunk and the states it carries
 
   // Step-wise generation state: states h, c [L, B, H] (c for an LSTM only, and the next ones),
   // the frame's lookback features [B, F] and its embedding [B, E] (with those), output [B, H].

@@ -224,3 +224,67 @@ TEST(ModelInit, ForgetBiasReachesTheLstmsOfTheModel) {
 
 }  // namespace
 }  // namespace cadenza
+
+namespace cadenza {
+namespace {
+
+// Every frame's logits of evaluate(split, batch_size), by sequence: rows[s] holds frames 2..T.
+std::vector<std::vector<float>> evaluated_rows(SequenceModel& model, const SplitRolls& split,
+                                               int batch_size, int64_t first_sequence) {
+  std::vector<std::vector<float>> rows(static_cast<size_t>(split.sequences()));
+  int64_t first = first_sequence;
+  model.evaluate(split, batch_size, [&](const Tensor& logits, const Tensor&, const Tensor& mask) {
+    const int64_t steps = logits.dim(0), batch = logits.dim(1);
+    for (int64_t t = 0; t < steps; ++t) {
+      for (int64_t b = 0; b < batch; ++b) {
+        if (mask[t * batch + b] == 0.0f) continue;
+        const float* row = logits.data() + (t * batch + b) * kPitches;
+        rows[static_cast<size_t>(first + b)].insert(rows[static_cast<size_t>(first + b)].end(), row,
+                                                    row + kPitches);
+      }
+    }
+    first += batch;
+  });
+  return rows;
+}
+
+// The lm evaluates a batch of more steps x sequences than one chunk holds (16384 rows; score() in
+// models/lm.cpp) chunk by chunk over time, each chunk starting from the states the last ended in:
+// its logits equal those of every sequence evaluated alone, where no chunking happens.
+TEST(LmEvaluation, LongBatchesInChunksEqualEachSequenceAlone) {
+  config::ModelConfig config;
+  config.layers = 2;
+  config.hidden_size = 6;
+  auto model = build_model(config, kPitches, 4, 5);
+  model->init(3);
+  model->set_training(false);
+  SplitRolls split;
+  split.pitches = kPitches;
+  CounterRng rng(derive_key(17));
+  // 40 sequences of 500 to 578 frames: one batch of 40 runs in chunks of 409 steps.
+  for (int s = 0; s < 40; ++s) {
+    PianoRoll roll;
+    roll.frames = 500 + 2 * s;
+    roll.pitches = kPitches;
+    roll.cells.resize(static_cast<size_t>(roll.frames * kPitches));
+    for (auto& cell : roll.cells)
+      cell = rng.uniform() < 0.4f ? 1 : 0;
+    split.append(roll, "random");
+  }
+  const auto batched = evaluated_rows(*model, split, 40, 0);
+  for (int64_t s = 0; s < split.sequences(); ++s) {
+    SplitRolls single;
+    single.pitches = kPitches;
+    single.append(split.sequence(s, 0), "single");
+    const auto alone = evaluated_rows(*model, single, 1, 0)[0];
+    const auto& rows = batched[static_cast<size_t>(s)];
+    ASSERT_EQ(rows.size(), static_cast<size_t>((split.length(s) - 1) * kPitches)) << s;
+    ASSERT_EQ(alone.size(), rows.size()) << s;
+    for (size_t i = 0; i < rows.size(); ++i)
+      ASSERT_NEAR(rows[i], alone[i], 1e-5f + 1e-5f * std::abs(alone[i]))
+          << "sequence " << s << " value " << i;
+  }
+}
+
+}  // namespace
+}  // namespace cadenza
