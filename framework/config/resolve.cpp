@@ -177,12 +177,38 @@ std::vector<std::string> all_declared_paths() {
   return paths;
 }
 
+ResolvedConfig resolve_with_origins(const Json& merged, const Origins& origins) {
+  ResolvedConfig resolved;
+  JsonReader reader(merged, all_declared_paths(),
+                    [&origins](const std::string& path) { return origins.lookup(path); });
+  resolved.config.visit(reader);
+  reader.finish();
+  check_combinations(resolved.config);
+  JsonWriter writer;
+  resolved.config.visit(writer);
+  resolved.canonical = std::move(writer.out);
+  resolved.hash = sha256_hex(config_identity(resolved.canonical).dump());
+  resolved.run_id = resolved.hash.substr(0, 12);
+  return resolved;
+}
+
+std::string escape_pipes(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '|') escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
+}
+
+}  // namespace
+
 // What the hash covers: the canonical config without the keys that hold their schema default
 // (and without sections left empty), and without `description`, which is prose about the run. A
 // key added to the schema with a default that keeps the old behaviour, or a reworded
 // description, therefore leaves every run id as it was, and studies in progress find their runs
 // again under the new binary. The price: a default must never change meaning (docs/configs.md).
-Json identity_of(const Json& canonical) {
+Json config_identity(const Json& canonical) {
   Json identity = canonical;
   identity.erase("description");
   for (const auto& key : schema_keys()) {
@@ -198,32 +224,6 @@ Json identity_of(const Json& canonical) {
   }
   return identity;
 }
-
-ResolvedConfig resolve_with_origins(const Json& merged, const Origins& origins) {
-  ResolvedConfig resolved;
-  JsonReader reader(merged, all_declared_paths(),
-                    [&origins](const std::string& path) { return origins.lookup(path); });
-  resolved.config.visit(reader);
-  reader.finish();
-  check_combinations(resolved.config);
-  JsonWriter writer;
-  resolved.config.visit(writer);
-  resolved.canonical = std::move(writer.out);
-  resolved.hash = sha256_hex(identity_of(resolved.canonical).dump());
-  resolved.run_id = resolved.hash.substr(0, 12);
-  return resolved;
-}
-
-std::string escape_pipes(const std::string& text) {
-  std::string escaped;
-  for (const char c : text) {
-    if (c == '|') escaped += '\\';
-    escaped += c;
-  }
-  return escaped;
-}
-
-}  // namespace
 
 ResolvedConfig resolve_experiment(const fs::path& file, const std::vector<std::string>& overrides) {
   Origins origins;

@@ -32,6 +32,11 @@ struct ResolvedConfig {
 // resolve_experiment sets them aside.
 inline const std::vector<std::string> kExperimentBlocks = {"sweep", "search", "reproduces"};
 
+// What the run id hashes: `canonical` without `description` and without the keys that hold their
+// schema default (and the sections that leaves empty). Two configs of one run have the same
+// identity even when one was written by a binary that lacked keys added since with defaults.
+Json config_identity(const Json& canonical);
+
 ResolvedConfig resolve_experiment(const std::filesystem::path& file,
                                   const std::vector<std::string>& overrides);
 

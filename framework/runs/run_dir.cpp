@@ -79,7 +79,9 @@ RunDirectory::RunDirectory(const config::ResolvedConfig& resolved, const RunStar
   if (exists && start.existing == ExistingRun::kResume) {
     const auto saved = parse_json_text(read_file(dir_ / "config.json"),
                                        (dir_ / "config.json").string(), JsonSource::kInput);
-    if (saved != resolved.canonical) {
+    // Compared as the run id hashes them: a config.json written before a key was added with
+    // its default still resumes under the newer binary.
+    if (config::config_identity(saved) != config::config_identity(resolved.canonical)) {
       throw UsageError(
           fmt::format("cannot resume {}: its config.json differs from the resolved "
                       "config (run ids are config hashes, so this file was edited)",

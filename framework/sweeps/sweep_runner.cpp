@@ -257,9 +257,11 @@ class Runner {
     const bool completed = exit.success() && (run_status == "completed" || paused);
     // A worker stopped by SIGINT or SIGTERM is neither done nor failed, whether it checkpointed
     // and exited 130 / 143 or died of the signal: the next attempt resumes it (outputs are
-    // atomic, so nothing it wrote is half-written).
-    const bool interrupted =
-        run_status == "interrupted" || exit.signal == SIGINT || exit.signal == SIGTERM;
+    // atomic, so nothing it wrote is half-written). The worker's own exit decides, not the run's
+    // status: a run interrupted earlier keeps that status when a later attempt fails before
+    // training (a config error, say), and that attempt must fail, not be retried forever.
+    const bool interrupted = exit.signal == SIGINT || exit.signal == SIGTERM ||
+                             exit.exit_code == 128 + SIGINT || exit.exit_code == 128 + SIGTERM;
     const double seconds = std::chrono::duration<double>(Clock::now() - attempt.start).count();
     nlohmann::json& record = attempt.record;
     record.update({{"state", paused        ? "paused"

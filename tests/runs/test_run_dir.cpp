@@ -103,6 +103,25 @@ TEST(RunDir, ResumeKeepsMetricsAndRejectsEditedConfig) {
   EXPECT_THROW(RunDirectory(resolved, start_in(dir, ExistingRun::kResume)), UsageError);
 }
 
+// A run started by a binary that lacked a key added since (with a default that keeps the old
+// behaviour) resumes under the newer one: its config.json is compared as the run id hashes it,
+// without default-valued keys. A key changed from its default is still an edit.
+TEST(RunDir, ResumeAcceptsAConfigWrittenBeforeAKeyWithItsDefaultExisted) {
+  ScratchDir dir;
+  const auto resolved = tiny_config(dir);
+  { RunDirectory run(resolved, start_in(dir)); }
+  const auto path = RunDirectory::path_for(resolved, dir / "runs");
+  nlohmann::json older = read_json(path / "config.json");
+  ASSERT_EQ(older["model"]["lookback_bar_steps"], 0);
+  older["model"].erase("lookback_bar_steps");
+  older["description"] = "reworded";
+  write_file_atomic(path / "config.json", older.dump(2));
+  EXPECT_NO_THROW(RunDirectory(resolved, start_in(dir, ExistingRun::kResume)));
+  older["model"]["hidden_size"] = older["model"]["hidden_size"].get<int>() + 1;
+  write_file_atomic(path / "config.json", older.dump(2));
+  EXPECT_THROW(RunDirectory(resolved, start_in(dir, ExistingRun::kResume)), UsageError);
+}
+
 TEST(Metrics, JsonlAndCsvHoldTheSameRows) {
   ScratchDir dir;
   MetricsLog log(dir / "m.jsonl", dir / "m.csv", "abc");

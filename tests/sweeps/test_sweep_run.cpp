@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/threads.hpp"
+#include "runs/run_dir.hpp"
 #include "runs/run_lock.hpp"
 #include "sweeps/run_state.hpp"
 #include "sweeps/sweep_plan.hpp"
@@ -250,6 +251,42 @@ bool any_lock_held(const fs::path& folder) {
     if (RunLock::is_held(entry.path())) return true;
   }
   return false;
+}
+
+// A run stopped by SIGTERM keeps the status "interrupted"; when its next attempt then fails
+// before training (here its config.json was edited, so the resume is refused with exit 2), the
+// sweep records it as failed and ends (exit 5) instead of retrying it at once, forever.
+TEST(SweepRun, AnInterruptedRunWhoseResumeFailsIsAFailureNotARetry) {
+  ScratchDir dir;
+  const auto experiment =
+      experiment_extending(dir, "smoke_sweep", "refused", R"(, "train": {"epochs": 40})");
+  const auto plan = plan_sweep(experiment);
+  const auto sweeps = dir / "sweeps";
+  const fs::path folder = sweeps / "refused";
+  {
+    BackgroundCadenza sweep({"sweep", experiment.string(), "--sweeps-dir", sweeps.string()},
+                            dir.path(), "terminated");
+    ASSERT_TRUE(wait_for_progress(plan, folder, checkpoint_steps(plan, folder))) << sweep.err();
+    ::kill(sweep.pid(), SIGTERM);
+    EXPECT_EQ(sweep.wait(), 128 + SIGTERM) << sweep.err();
+  }
+  std::vector<fs::path> interrupted;
+  for (const auto& run : plan.runs) {
+    const fs::path run_dir = folder / run.dir;
+    if (RunDirectory::status_of(run_dir) != "interrupted") continue;
+    interrupted.push_back(run_dir);
+    nlohmann::json config = read_json(run_dir / "config.json");
+    config["model"]["hidden_size"] = config["model"]["hidden_size"].get<int>() + 1;
+    std::ofstream(run_dir / "config.json") << config.dump(2);
+  }
+  ASSERT_FALSE(interrupted.empty()) << "SIGTERM left no run interrupted";
+  const auto rerun = run_cadenza(sweep_command(experiment, sweeps, ""));
+  EXPECT_EQ(rerun.exit_code, 5) << rerun.out << rerun.err;
+  const nlohmann::json summary = last_json_line(rerun.out);
+  EXPECT_EQ(summary["failed"].size(), interrupted.size()) << rerun.out;
+  // One attempt per run, the refused ones included: no loop of retries.
+  EXPECT_EQ(summary["attempts"], plan.runs.size()) << rerun.out;
+  EXPECT_NE(rerun.err.find("FAILED"), std::string::npos) << rerun.err;
 }
 
 TEST(SweepRun, KilledAndRestartedSweepEqualsAnUninterruptedOne) {
