@@ -11,17 +11,20 @@
 namespace cadenza {
 namespace {
 
-// A kept hypothesis: its generated events and their summed log-probability.
+// A kept hypothesis: its generated events, their summed log-probability and, for an attention
+// model, the attention of the step that predicted each of them.
 struct Hypothesis {
   std::vector<int64_t> events;
   double log_probability = 0.0;
+  std::vector<AttentionRow> attention;
 };
 
-// The histories of `hypotheses` after `primer`: [Tp + t, H, V] one-hot frames.
-Tensor histories(const PianoRoll& primer, const std::vector<Hypothesis>& hypotheses) {
+// The histories of `hypotheses` after `primer`, with their first `generated` events:
+// [Tp + generated, H, V] one-hot frames.
+Tensor histories(const PianoRoll& primer, const std::vector<Hypothesis>& hypotheses,
+                 int64_t generated) {
   const int64_t classes = primer.pitches;
   const int64_t count = static_cast<int64_t>(hypotheses.size());
-  const int64_t generated = static_cast<int64_t>(hypotheses.front().events.size());
   Tensor history({primer.frames + generated, count, classes});
   for (int64_t h = 0; h < count; ++h) {
     for (int64_t t = 0; t < primer.frames; ++t) {
@@ -34,6 +37,27 @@ Tensor histories(const PianoRoll& primer, const std::vector<Hypothesis>& hypothe
     }
   }
   return history;
+}
+
+// Generated event `index` of every hypothesis: [H, V] one-hot.
+Tensor events_at(const std::vector<Hypothesis>& hypotheses, int64_t index, int64_t classes) {
+  Tensor frame({static_cast<int64_t>(hypotheses.size()), classes});
+  for (size_t h = 0; h < hypotheses.size(); ++h)
+    frame[static_cast<int64_t>(h) * classes + hypotheses[h].events[static_cast<size_t>(index)]] =
+        1.0f;
+  return frame;
+}
+
+// logits [H, V] of the next event of every hypothesis, computed as sampling computes them: the
+// model begins at the start of the generation segment the step is in (every step for an lm;
+// every data.target_frames steps after the primer for a seq2seq model) and continues from there.
+void next_logits(SequenceModel& model, const PianoRoll& primer, const std::vector<Hypothesis>& kept,
+                 int64_t step, Tensor& logits) {
+  const int64_t period = model.generation_segment_frames();
+  const int64_t begun = period > 0 ? step / period * period : step;
+  model.begin_generation(histories(primer, kept, begun), logits);
+  for (int64_t index = begun; index < step; ++index)
+    model.continue_generation(events_at(kept, index, primer.pitches), logits);
 }
 
 // log softmax of row [classes], in double.
@@ -64,7 +88,9 @@ std::vector<BeamHypothesis> beam_search(SequenceModel& model, const PianoRoll& p
   std::vector<Hypothesis> kept(1);
   for (int64_t step = 0; step < frames; ++step) {
     Tensor logits;
-    model.begin_generation(histories(primer, kept), logits);
+    next_logits(model, primer, kept, step, logits);
+    // weights [kept, S]: what each kept hypothesis attended to when predicting this step.
+    const GenerationAttention attention = model.generation_attention();
     // Candidates (hypothesis, class), best first; ties to the earlier hypothesis, then the lower
     // class: the order of the index h * classes + c.
     std::vector<double> scores;
@@ -87,9 +113,16 @@ std::vector<BeamHypothesis> beam_search(SequenceModel& model, const PianoRoll& p
     std::vector<Hypothesis> next;
     for (size_t i = 0; i < survivors; ++i) {
       const int64_t candidate = order[i];
-      Hypothesis extended = kept[static_cast<size_t>(candidate / classes)];
+      const int64_t parent = candidate / classes;
+      Hypothesis extended = kept[static_cast<size_t>(parent)];
       extended.events.push_back(candidate % classes);
       extended.log_probability = scores[static_cast<size_t>(candidate)];
+      if (!attention.weights.empty()) {
+        const int64_t keys = attention.weights.dim(1);
+        const float* weights = attention.weights.data() + parent * keys;
+        extended.attention.push_back({primer.frames + step, attention.first_frame,
+                                      std::vector<float>(weights, weights + keys)});
+      }
       next.push_back(std::move(extended));
     }
     kept = std::move(next);
@@ -105,6 +138,7 @@ std::vector<BeamHypothesis> beam_search(SequenceModel& model, const PianoRoll& p
     out.sample.roll.cells.resize(static_cast<size_t>(out.sample.roll.frames * classes), 0);
     for (int64_t t = 0; t < frames; ++t)
       out.sample.roll.at(primer.frames + t, static_cast<int>(hypothesis.events[t])) = 1;
+    out.sample.attention = hypothesis.attention;
     out.log_probability = hypothesis.log_probability;
     out.score = hypothesis.log_probability / static_cast<double>(frames);
     result.push_back(std::move(out));

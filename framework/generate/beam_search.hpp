@@ -11,9 +11,11 @@
 // does.
 //
 // Each step reads every kept hypothesis from its first frame through the model's step-wise
-// interface (begin_generation, whose logits equal teacher forcing for every model variant), so the
-// models need no state reordering; a search of N steps costs about N^2 / 2 frames per beam of
-// model time, a second or two for 256 steps of the melody quickstart's lm.
+// interface, segment by segment as sampling does (begin_generation at the start of the step's
+// generation segment, continue_generation through it; models/model.hpp), so every event is scored
+// with the logits sampling would draw it from, and the models need no state reordering. A search
+// of N steps costs about N^2 / 2 frames per beam of model time, a second or two for 256 steps of
+// the melody quickstart's lm.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +28,9 @@
 namespace cadenza {
 
 struct BeamHypothesis {
-  GeneratedSample sample;        // the primer's frames, then the generated one-hot events
+  // The primer's frames, then the generated one-hot events; for an attention model, the
+  // attention of the step that predicted each generated event (so --beam writes attention maps).
+  GeneratedSample sample;
   double log_probability = 0.0;  // summed over the generated events, nats
   double score = 0.0;            // log_probability / generated events
 };

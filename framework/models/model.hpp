@@ -77,6 +77,11 @@ class SequenceModel {
   virtual void continue_generation(const Tensor& frame, Tensor& logits) = 0;
   // The attention behind the latest generation logits; empty weights without attention.
   virtual GenerationAttention generation_attention() const { return {}; }
+  // Frames per generation segment: begin_generation starts one at the end of its history, and
+  // continue_generation steps through it, so begin_generation on a longer history gives the same
+  // logits as continuing only at a segment's start (seq2seq: data.target_frames). 0: no segments,
+  // any history may begin (the lm).
+  virtual int64_t generation_segment_frames() const { return 0; }
 };
 
 // Builds the model a config describes for frames of `pitches` columns scored as `output`; a

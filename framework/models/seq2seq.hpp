@@ -50,6 +50,7 @@ class Seq2SeqModel : public SequenceModel {
   void begin_generation(const Tensor& history, Tensor& logits) override;
   void continue_generation(const Tensor& frame, Tensor& logits) override;
   GenerationAttention generation_attention() const override { return generation_.attention; }
+  int64_t generation_segment_frames() const override { return target_frames_; }
 
  private:
   // context [Tc, B, P]; decoder_inputs, targets [Tt, B, P]; target_mask [Tt, B]. With `train`,

@@ -1,6 +1,7 @@
 // Beam search over events (generate/beam_search.hpp) on small untrained token models: with a beam
 // as wide as every prefix it finds exactly the most probable continuations an exhaustive search
-// finds; a beam of 1 is greedy decoding through the step-wise interface; the result depends on
+// finds; a beam of 1 is greedy decoding through the step-wise interface, attention maps included;
+// the result depends on
 // nothing but the model and the primer; and only token models are searched.
 #include <gtest/gtest.h>
 
@@ -102,6 +103,20 @@ TEST(BeamSearch, ABeamOfOneIsGreedyDecodingThroughTheStepWiseInterface) {
       history[t * kClasses + event_at(start, t)] = 1.0f;
     model->begin_generation(history, logits);
     for (int64_t t = 0; t < frames; ++t) {
+      // The beam's attention map row of this step is what the step-wise decoder attended to.
+      const GenerationAttention attention = model->generation_attention();
+      if (attention.weights.empty()) {
+        EXPECT_TRUE(beams[0].sample.attention.empty()) << variant.name;
+      } else {
+        ASSERT_EQ(beams[0].sample.attention.size(), static_cast<size_t>(frames)) << variant.name;
+        const AttentionRow& row = beams[0].sample.attention[static_cast<size_t>(t)];
+        EXPECT_EQ(row.frame, start.frames + t) << variant.name;
+        EXPECT_EQ(row.first_key_frame, attention.first_frame) << variant.name << " step " << t;
+        ASSERT_EQ(static_cast<int64_t>(row.weights.size()), attention.weights.dim(1));
+        for (size_t k = 0; k < row.weights.size(); ++k)
+          EXPECT_NEAR(row.weights[k], attention.weights[static_cast<int64_t>(k)], 1e-5f)
+              << variant.name << " step " << t << " key " << k;
+      }
       const int64_t best =
           std::max_element(logits.data(), logits.data() + kClasses) - logits.data();
       EXPECT_EQ(event_at(beams[0].sample.roll, start.frames + t), best)
