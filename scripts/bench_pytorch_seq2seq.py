@@ -29,35 +29,9 @@ import time
 
 import torch
 
+from pytorch_peer import Attention  # the attention scores, shared with the workload peer
+
 KEYS = 88
-
-
-class Attention(torch.nn.Module):
-    # queries [B, Tq, H], keys [B, S, K] -> context [B, Tq, K]
-    def __init__(self, score, hidden, key_size):
-        super().__init__()
-        self.score = score
-        if score == "general":
-            self.W_a = torch.nn.Linear(key_size, hidden, bias=False)
-        elif score == "additive":
-            self.W = torch.nn.Linear(hidden, hidden, bias=False)
-            self.U = torch.nn.Linear(key_size, hidden, bias=False)
-            self.v = torch.nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
-
-    def project_keys(self, keys):
-        if self.score == "general":
-            return self.W_a(keys)
-        if self.score == "additive":
-            return self.U(keys)
-        return keys
-
-    def forward(self, queries, keys, projected):
-        if self.score == "additive":
-            hidden = torch.tanh(self.W(queries).unsqueeze(2) + projected.unsqueeze(1))
-            scores = hidden @ self.v
-        else:
-            scores = queries @ projected.transpose(1, 2)
-        return torch.softmax(scores, dim=2) @ keys
 
 
 class Seq2Seq(torch.nn.Module):
