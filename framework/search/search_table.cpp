@@ -17,17 +17,21 @@ bool better(double a, double b, bool minimize) {
   return minimize ? a < b : a > b;
 }
 
-// The trial's result at a rung of epoch `epoch`, or nullopt. `known` says whether the trial has
-// it (a result, or nullopt: it failed before the rung) or is still training towards it. The last
-// rung needs the completed run (its test evaluation done), not just its rows.
+// The trial's result at a rung of epoch `epoch`, the best objective of its epochs up to the
+// rung's, or nullopt; `best_epoch` is the epoch it was reached at. `known` says whether the trial
+// has it (a result, or nullopt: it failed before the rung) or is still training towards it. The
+// last rung needs the completed run (its test evaluation done), not just its rows.
 std::optional<double> result_at(const TrialProgress& progress, int64_t epoch, bool last,
-                                bool minimize, bool& known) {
+                                bool minimize, bool& known, int64_t& best_epoch) {
   const bool reached = progress.completed || (!last && progress.epochs() >= epoch);
   known = reached || progress.failed;
   std::optional<double> best;
   if (!reached) return best;
   for (const auto& [row_epoch, value] : progress.objective_by_epoch) {
-    if (row_epoch <= epoch && (!best || better(value, *best, minimize))) best = value;
+    if (row_epoch <= epoch && (!best || better(value, *best, minimize))) {
+      best = value;
+      best_epoch = row_epoch;
+    }
   }
   return best;
 }
@@ -116,8 +120,9 @@ VariantTable decide_variant(const SearchVariant& variant,
     const bool last = r + 1 == variant.rungs.size();
     for (const size_t k : entrants) {
       bool known = false;
+      int64_t best_epoch = 0;
       const std::optional<double> objective =
-          result_at(progress[k], rung.epoch, last, minimize, known);
+          result_at(progress[k], rung.epoch, last, minimize, known, best_epoch);
       TrialRow& row = table.trials[k];
       row.rung = r;
       row.fate = TrialFate::kTraining;
@@ -131,7 +136,7 @@ VariantTable decide_variant(const SearchVariant& variant,
         continue;
       }
       row.objective = objective;
-      row.objective_epoch = rung.epoch;
+      row.objective_epoch = best_epoch;
     }
     if (const auto best = best_of(rung.results, minimize)) table.best = best;
     if (rung.decided) {

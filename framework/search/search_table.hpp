@@ -51,10 +51,12 @@ const char* fate_name(TrialFate fate);
 struct TrialRow {
   size_t number = 0;
   TrialFate fate = TrialFate::kTraining;
-  size_t rung = 0;                  // the highest rung it entered
-  std::optional<double> objective;  // its latest result (at the highest rung where it has one)
-  int64_t objective_epoch = 0;      // the epoch of that rung
-  int64_t epochs = 0;               // epochs its run has trained
+  size_t rung = 0;  // the highest rung it entered
+  // Its latest result: at the highest rung where it has one, the best objective of its epochs up
+  // to the rung's, reached at epoch objective_epoch (at most the rung's epoch).
+  std::optional<double> objective;
+  int64_t objective_epoch = 0;
+  int64_t epochs = 0;  // epochs its run has trained
   bool running = false;
 };
 

@@ -119,6 +119,9 @@ TEST(SuccessiveHalving, TheBestObjectiveCurveCountsEpochsRungByRungAndSharedRuns
   const auto table = decide_variant(variant, progress, ids, spec);
   ASSERT_TRUE(table.complete);
   EXPECT_EQ(table.epochs_spent, 1 + 3);
+  // A result is the best of the epochs up to the rung, reported with the epoch it was reached at.
+  EXPECT_EQ(table.trials[1].objective, 3.0);
+  EXPECT_EQ(table.trials[1].objective_epoch, 2) << "the best epoch, not the rung's epoch 3";
   const auto curve = best_objective_curve(variant, table, progress, ids, true);
   EXPECT_EQ(curve,
             (std::vector<std::pair<int64_t, double>>{{1, 5.0}, {2, 4.0}, {3, 3.0}, {4, 3.0}}));
