@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "core/error.hpp"
@@ -111,6 +112,20 @@ DatasetHeader read_header(const hdf5::Reader& file, const std::filesystem::path&
           "dataset {}: vocabulary attribute is \"{}\"; with lowest_pitch = {} and num_pitches = {} "
           "it must be \"{}\"",
           path.string(), vocabulary, lowest_pitch, num_pitches, expected));
+    }
+    for (const auto& [attribute, field, highest] :
+         {std::tuple{"melody_track", &info.melody_track, int64_t{65535}},
+          std::tuple{"melody_channel", &info.melody_channel, int64_t{15}}}) {
+      if (std::find(root_attributes.begin(), root_attributes.end(), attribute) ==
+          root_attributes.end()) {
+        continue;
+      }
+      const int64_t value = file.read_int_attribute("/", attribute);
+      if (value < -1 || value > highest) {
+        throw InputError(fmt::format("dataset {}: {} = {}; expected -1 (unset) or 0..{}",
+                                     path.string(), attribute, value, highest));
+      }
+      *field = static_cast<int>(value);
     }
   }
   for (size_t s = 0; s < kSplitNames.size(); ++s) {
@@ -230,6 +245,10 @@ void write_root_attributes(const hdf5::Writer& file, const DatasetInfo& info) {
   file.write_int_attribute("/", "frames_per_quarter", info.frames_per_quarter);
   file.write_int_attribute("/", "lowest_pitch", info.lowest_pitch);
   file.write_int_attribute("/", "num_pitches", info.num_pitches);
+  if (info.kind == kTokensKind) {
+    file.write_int_attribute("/", "melody_track", info.melody_track);
+    file.write_int_attribute("/", "melody_channel", info.melody_channel);
+  }
   file.write_string_attribute("/", "created_by", std::string("cadenza ") + CADENZA_VERSION);
 }
 

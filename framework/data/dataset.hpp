@@ -68,7 +68,12 @@ struct DatasetInfo {
   int frames_per_quarter = 0;  // 0 = unknown
   int lowest_pitch = 21;
   int num_pitches = 88;
-  std::string created_by;  // filled in by write_dataset
+  // Tokens: the voice the melodies were taken from (`data import --melody --track/--channel`),
+  // so that a MIDI primer is read from the same one; -1 = the busiest non-drum track, every
+  // channel but drums (and what a dataset written without these attributes reads as).
+  int melody_track = -1;
+  int melody_channel = -1;  // 0-based, as MelodyOptions::channel
+  std::string created_by;   // filled in by write_dataset
 };
 
 // The sequences of one split stored back to back: sequence i is frames

@@ -168,6 +168,8 @@ MelodyImportReport import_melody_folder(const std::filesystem::path& folder,
   info.frames_per_quarter = options.melody.steps_per_quarter;
   info.lowest_pitch = options.melody.vocabulary.lowest_pitch;
   info.num_pitches = options.melody.vocabulary.pitches;
+  info.melody_track = options.melody.track;
+  info.melody_channel = options.melody.channel;
 
   std::string manifest;
   for (const auto& relative : relative_paths) {

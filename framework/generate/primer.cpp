@@ -55,13 +55,19 @@ PianoRoll melody_primer(const std::filesystem::path& path, const MidiFile& midi,
   MelodyOptions options;
   options.steps_per_quarter = frames_per_quarter;
   options.vocabulary = melody_vocabulary(dataset.info);
+  // The voice the model's melodies were imported from.
+  options.track = dataset.info.melody_track;
+  options.channel = dataset.info.melody_channel;
   options.min_events = 2;  // the shortest fragment the extraction allows
   const MelodyExtraction melody = extract_melody(midi, options);
   if (melody.fragments.empty()) {
     throw InputError(fmt::format("--primer {}: no melody in the MIDI file ({})", path.string(),
                                  melody.skip_reason));
   }
-  description = fmt::format("the melody of MIDI file {}", path.string());
+  description = fmt::format("the melody of MIDI file {} ({})", path.string(),
+                            options.track >= 0 ? fmt::format("track {}", options.track)
+                                               : std::string("its busiest non-drum track"));
+  if (options.channel >= 0) description += fmt::format(", channel {}", options.channel + 1);
   if (melody.notes_transposed > 0) {
     description +=
         fmt::format(" ({} notes moved by octaves into the model's range)", melody.notes_transposed);

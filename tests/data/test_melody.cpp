@@ -200,6 +200,8 @@ TokenDataset small_token_dataset() {
   dataset.info.frames_per_quarter = 4;
   dataset.info.lowest_pitch = 48;
   dataset.info.num_pitches = 36;
+  dataset.info.melody_track = 1;
+  dataset.info.melody_channel = 3;
   const std::vector<int16_t> a = {2, 0, 1, 5, 0, 0, 1};
   const std::vector<int16_t> b = {37, 1};
   dataset.splits[0].append(a, "a.mid#0");
@@ -217,6 +219,8 @@ TEST(TokenDataset, RoundTripsThroughHdf5AndH5pySeesInt16EventsAndTheVocabulary) 
   EXPECT_EQ(read.info.kind, "tokens");
   EXPECT_EQ(read.info.lowest_pitch, 48);
   EXPECT_EQ(read.info.num_pitches, 36);
+  EXPECT_EQ(read.info.melody_track, 1) << "the voice a MIDI primer is read from";
+  EXPECT_EQ(read.info.melody_channel, 3);
   for (size_t s = 0; s < 3; ++s) {
     EXPECT_EQ(read.splits[s].events, written.splits[s].events);
     EXPECT_EQ(read.splits[s].offsets, written.splits[s].offsets);
@@ -249,6 +253,7 @@ TEST(TokenDataset, BadFilesAreRefusedNamingTheKeyAndTheValue) {
        "kind attribute is \"words\"; expected \"piano_roll\" or \"tokens\""},
       {"f['train/offsets'][1] = 0", "offsets[0] = 0 is not below offsets[1] = 0"},
       {"f['valid'].attrs['events'] = 3", "offsets run from 0 to 0; expected 0 to events = 3"},
+      {"f.attrs['melody_channel'] = 16", "melody_channel = 16; expected -1 (unset) or 0..15"},
   };
   for (const auto& [edit, message] : cases) {
     const auto path = dir / "bad.h5";
